@@ -1,0 +1,67 @@
+"""The application factory: it only wires (config, extensions, blueprints, handlers)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Create the app: config, then extensions, blueprints, handlers, commands."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=os.path.join(ROOT, "templates"),
+        static_folder="static",
+    )
+    from expertmatch.config import load_config
+
+    load_config(app, test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_handlers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from expertmatch import i18n, security
+    from expertmatch.extensions import csrf, db, limiter, login_manager, migrate
+
+    import expertmatch.models  # noqa: F401  (the tables Alembic compares against)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    security.init_app(app, login_manager)
+    i18n.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from expertmatch.auth.routes import bp as auth_bp
+    from expertmatch.errors import bp as errors_bp
+    from expertmatch.main.routes import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(errors_bp)
+
+
+def register_handlers(app: Flask) -> None:
+    from expertmatch import errors, security
+
+    errors.init_app(app)
+    security.init_headers(app)
+
+
+def register_commands(app: Flask) -> None:
+    from expertmatch import commands
+
+    commands.init_app(app)

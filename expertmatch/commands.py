@@ -1,0 +1,53 @@
+"""Flask commands: `flask --app wsgi <command>`."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from expertmatch.extensions import db
+from expertmatch.models import ROLES, Centre
+
+
+@click.command("create-user")
+@click.option("--email", required=True)
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--name", "display_name", default=None, help="Display name (default: the email).")
+@click.option("--centre", "centre_code", default=None, help="Centre code, for coordinators.")
+@click.password_option()
+def create_user_command(
+    email: str, role: str, display_name: str | None, centre_code: str | None, password: str
+) -> None:
+    """Create a coordinator, network or admin account (or any role)."""
+    from expertmatch.services import accounts
+
+    centre_id = None
+    if centre_code:
+        centre = db.session.scalar(db.select(Centre).where(Centre.code == centre_code))
+        if centre is None:
+            raise click.UsageError(f"No centre with code {centre_code!r}.")
+        centre_id = centre.id
+    elif role == "coordinator":
+        raise click.UsageError("A coordinator belongs to a centre: pass --centre CODE.")
+    try:
+        user = accounts.create_user(email, password, display_name or email, role, centre_id=centre_id)
+        db.session.commit()
+    except accounts.AccountError as error:
+        db.session.rollback()
+        raise click.UsageError(error.message) from None
+    click.echo(f"Created {user.role} {user.email}.")
+
+
+@click.command("seed-demo")
+def seed_demo_command() -> None:
+    """Load the demo data from data/demo (idempotent)."""
+    from expertmatch.services import demo
+
+    summary = demo.seed()
+    for name, count in summary.items():
+        click.echo(f"{name}: {count}")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(create_user_command)
+    app.cli.add_command(seed_demo_command)

@@ -1,0 +1,41 @@
+"""The data model, one module per aggregate."""
+
+from expertmatch.models._base import utcnow
+from expertmatch.models.assignments import Assignment
+from expertmatch.models.audit import AuditEvent, Notification
+from expertmatch.models.cases import (
+    OPEN_STATUSES,
+    STATUS_FLOW,
+    CaseMessage,
+    Counterparty,
+    DisputeCase,
+)
+from expertmatch.models.centres import Centre
+from expertmatch.models.entities import Entity, EntityAlias
+from expertmatch.models.experts import Admission, DeclaredConflict, ExpertProfile, PastMatter
+from expertmatch.models.organisations import Organisation
+from expertmatch.models.users import ROLES, Invitation, User, hash_token
+
+__all__ = [
+    "OPEN_STATUSES",
+    "ROLES",
+    "STATUS_FLOW",
+    "Admission",
+    "Assignment",
+    "AuditEvent",
+    "CaseMessage",
+    "Centre",
+    "Counterparty",
+    "DeclaredConflict",
+    "DisputeCase",
+    "Entity",
+    "EntityAlias",
+    "ExpertProfile",
+    "Invitation",
+    "Notification",
+    "Organisation",
+    "PastMatter",
+    "User",
+    "hash_token",
+    "utcnow",
+]

@@ -1,0 +1,1 @@
+"""Workflows that change several rows. Each service owns its transaction."""
