@@ -46,12 +46,18 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from expertmatch.auth.routes import bp as auth_bp
+    from expertmatch.cases.routes import bp as cases_bp
+    from expertmatch.coordinator.routes import bp as coordinator_bp
     from expertmatch.errors import bp as errors_bp
+    from expertmatch.experts.routes import bp as experts_bp
     from expertmatch.main.routes import bp as main_bp
+    from expertmatch.pool.routes import bp as pool_bp
+    from expertmatch.reports.routes import bp as reports_bp
 
-    app.register_blueprint(main_bp)
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(errors_bp)
+    for blueprint in (
+        main_bp, auth_bp, cases_bp, experts_bp, coordinator_bp, pool_bp, reports_bp, errors_bp
+    ):
+        app.register_blueprint(blueprint)
 
 
 def register_handlers(app: Flask) -> None:

@@ -20,8 +20,8 @@ NAVIGATION: dict[str, list[tuple[str, str]]] = {
     ],
     "coordinator": [
         ("coordinator.queue", N_("Queue")),
-        ("coordinator.experts", N_("Experts")),
-        ("coordinator.dashboard", N_("Dashboard")),
+        ("pool.experts", N_("Experts")),
+        ("reports.dashboard", N_("Dashboard")),
         ("coordinator.audit_log", N_("Audit log")),
         ("network.warnings", N_("Warnings")),
     ],
@@ -36,7 +36,7 @@ NAVIGATION: dict[str, list[tuple[str, str]]] = {
         ("main.landing", N_("Home")),
         ("network.dashboard", N_("Network")),
         ("network.centres", N_("Centres")),
-        ("coordinator.experts", N_("Experts")),
+        ("pool.experts", N_("Experts")),
         ("coordinator.audit_log", N_("Audit log")),
     ],
 }

@@ -1,0 +1,7 @@
+"""Dashboards with charts and their tables."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
