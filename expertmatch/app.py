@@ -31,10 +31,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
+    import expertmatch.models  # noqa: F401  (the tables Alembic compares against)
     from expertmatch import i18n, security
     from expertmatch.extensions import csrf, db, limiter, login_manager, migrate
-
-    import expertmatch.models  # noqa: F401  (the tables Alembic compares against)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"))
@@ -55,7 +54,14 @@ def register_blueprints(app: Flask) -> None:
     from expertmatch.reports.routes import bp as reports_bp
 
     for blueprint in (
-        main_bp, auth_bp, cases_bp, experts_bp, coordinator_bp, pool_bp, reports_bp, errors_bp
+        main_bp,
+        auth_bp,
+        cases_bp,
+        experts_bp,
+        coordinator_bp,
+        pool_bp,
+        reports_bp,
+        errors_bp,
     ):
         app.register_blueprint(blueprint)
 

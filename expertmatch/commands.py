@@ -30,7 +30,9 @@ def create_user_command(
     elif role == "coordinator":
         raise click.UsageError("A coordinator belongs to a centre: pass --centre CODE.")
     try:
-        user = accounts.create_user(email, password, display_name or email, role, centre_id=centre_id)
+        user = accounts.create_user(
+            email, password, display_name or email, role, centre_id=centre_id
+        )
         db.session.commit()
     except accounts.AccountError as error:
         db.session.rollback()
@@ -48,6 +50,18 @@ def seed_demo_command() -> None:
         click.echo(f"{name}: {count}")
 
 
+@click.command("demo-logins")
+def demo_logins_command() -> None:
+    """Print one demo account per role."""
+    from expertmatch.services import demo
+
+    click.echo(f"Demo accounts (password for all: {demo.DEMO_PASSWORD}):")
+    for role, email, _password in demo.demo_logins():
+        click.echo(f"  {role:<12} {email}")
+    click.echo("Open http://127.0.0.1:5000/ and sign in.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(demo_logins_command)

@@ -40,6 +40,8 @@ def defaults(app: Flask) -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,
         "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SECURE": None,  # None: secure outside development
+        "REMEMBER_COOKIE_SECURE": None,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
@@ -76,7 +78,7 @@ def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, An
     for key, raw in environ.items():
         if not key.startswith(ENV_PREFIX) or key.startswith(ENV_PREFIX + "TEST_"):
             continue
-        name = key[len(ENV_PREFIX):]
+        name = key[len(ENV_PREFIX) :]
         if name in ("DATABASE_URL", "SECRET_KEY", "EMBEDDING_MODEL", "ENV_NAME"):
             value: Any = raw
         else:
@@ -89,7 +91,7 @@ def normalise_database_url(url: str) -> str:
     """Use psycopg 3 for PostgreSQL URLs whatever driver they name."""
     for prefix in ("postgres://", "postgresql://", "postgresql+psycopg2://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -118,5 +120,6 @@ def load_config(app: Flask, test_config: dict[str, Any] | None = None) -> None:
     elif app.config["SECRET_KEY"] == DEV_SECRET_KEY and not development:
         raise ConfigError("EXPERTMATCH_SECRET_KEY must not be the development key in production.")
     # Cookies travel only over HTTPS outside development.
-    app.config.setdefault("SESSION_COOKIE_SECURE", not development)
-    app.config.setdefault("REMEMBER_COOKIE_SECURE", not development)
+    for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+        if app.config.get(key) is None:
+            app.config[key] = not development

@@ -39,7 +39,10 @@ def init_app(app: Flask) -> None:
     def csrf_error(error: CSRFError):  # type: ignore[no-untyped-def]
         return _render(
             400,
-            _("Your form expired or was sent from elsewhere. Go back, reload the page and try again."),
+            _(
+                "Your form expired or was sent from elsewhere. "
+                "Go back, reload the page and try again."
+            ),
         )
 
     @app.errorhandler(HTTPException)
@@ -57,4 +60,6 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def server_error(error: Exception):  # type: ignore[no-untyped-def]
         app.logger.exception("Unhandled error on %s", request.path)
-        return _render(500, _("Something went wrong on our side. Nothing was saved; please try again."))
+        return _render(
+            500, _("Something went wrong on our side. Nothing was saved; please try again.")
+        )

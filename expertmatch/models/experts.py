@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, String, Text, event
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from expertmatch.extensions import db
 from expertmatch.models._base import utcnow
@@ -106,3 +106,19 @@ class DeclaredConflict(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     expert: Mapped[ExpertProfile] = relationship(back_populates="conflicts")
+
+
+@event.listens_for(Session, "before_flush")
+def _touch_changed_profiles(session: Session, _context: object, _instances: object) -> None:
+    """A change to a matter, conflict or admission is a change to the profile: its
+    ``updated_at`` moves, which is how every process's matcher notices it."""
+    children = (PastMatter, DeclaredConflict, Admission)
+    touched: set[int] = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, children):
+            expert = obj.expert or (
+                session.get(ExpertProfile, obj.expert_id) if obj.expert_id else None
+            )
+            if expert is not None and id(expert) not in touched:
+                touched.add(id(expert))
+                expert.updated_at = utcnow()

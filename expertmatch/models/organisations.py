@@ -30,6 +30,8 @@ class Organisation(db.Model):
     def name(self, locale: str = "en") -> str:
         """The organisation's name in the reader's language, else the other one."""
         first, second = (
-            (self.name_zh, self.name_en) if locale.startswith("zh") else (self.name_en, self.name_zh)
+            (self.name_zh, self.name_en)
+            if locale.startswith("zh")
+            else (self.name_en, self.name_zh)
         )
         return first or second or ""

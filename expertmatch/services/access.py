@@ -74,9 +74,12 @@ def can_act_on_case(user: User, case: DisputeCase) -> bool:
         return True
     if user.role != "coordinator":
         return False
-    return db.session.scalar(
-        select(DisputeCase.id).where(DisputeCase.id == case.id, case_filter(user))
-    ) is not None
+    return (
+        db.session.scalar(
+            select(DisputeCase.id).where(DisputeCase.id == case.id, case_filter(user))
+        )
+        is not None
+    )
 
 
 def get_actionable_case_or_404(case_id: int, user: User) -> DisputeCase:

@@ -166,7 +166,11 @@ def new_invitation(
     db.session.add(invitation)
     db.session.flush()
     audit.record(
-        inviter, "invitation.created", "invitation", invitation.id, {"email": invitation.email},
+        inviter,
+        "invitation.created",
+        "invitation",
+        invitation.id,
+        {"email": invitation.email},
         centre_id=inviter.centre_id,
     )
     db.session.commit()
@@ -204,7 +208,9 @@ def accept_invitation(token: str, password: str, display_name: str, locale: str 
             raise AccountError(str(_l("This invitation has already been used.")))
         user = create_user(invitation.email, password, display_name, "expert", locale=locale)
         db.session.flush()
-        profile = db.session.get(ExpertProfile, invitation.expert_id) if invitation.expert_id else None
+        profile = (
+            db.session.get(ExpertProfile, invitation.expert_id) if invitation.expert_id else None
+        )
         if profile is None:
             profile = ExpertProfile(full_name=display_name.strip(), email=invitation.email)
             db.session.add(profile)

@@ -129,7 +129,9 @@ def propose(
         db.session.refresh(expert)
         if expert_load(expert.id) >= expert.capacity:
             raise CapacityError(
-                _l("%(name)s is at capacity: no free slot for another case.", name=expert.full_name),
+                _l(
+                    "%(name)s is at capacity: no free slot for another case.", name=expert.full_name
+                ),
                 "capacity",
             )
         assignment = Assignment(
@@ -148,13 +150,19 @@ def propose(
                 case.triaged_at = case.matched_at
         db.session.flush()
         audit.record(
-            by, "assignment.proposed", "assignment", assignment.id,
-            {"case": case.id, "expert": expert.id, "score": score}, centre_id=case.centre_id,
+            by,
+            "assignment.proposed",
+            "assignment",
+            assignment.id,
+            {"case": case.id, "expert": expert.id, "score": score},
+            centre_id=case.centre_id,
         )
         if expert.user_id:
             audit.notify(
-                expert.user_id, "proposal.new",
-                url_for("experts.proposal", assignment_id=assignment.id), ref=_case_ref(case),
+                expert.user_id,
+                "proposal.new",
+                url_for("experts.proposal", assignment_id=assignment.id),
+                ref=_case_ref(case),
             )
         _commit()
     except Exception:
@@ -202,24 +210,40 @@ def accept(assignment: Assignment, by: User, no_conflict: bool) -> Assignment:
                 _l("Confirm that you have no conflict of interest before accepting."), "conflict"
             )
         _transition(
-            assignment, ("proposed",),
-            status="accepted", no_conflict_declared=True, responded_at=utcnow(),
+            assignment,
+            ("proposed",),
+            status="accepted",
+            no_conflict_declared=True,
+            responded_at=utcnow(),
         )
         case = assignment.case
         if case.status in ("submitted", "triaged", "matched"):
             case.status = "assigned"
             case.assigned_at = case.assigned_at or assignment.responded_at
         audit.record(
-            by, "assignment.accepted", "assignment", assignment.id, {"case": case.id},
+            by,
+            "assignment.accepted",
+            "assignment",
+            assignment.id,
+            {"case": case.id},
             centre_id=case.centre_id,
         )
         link = url_for("coordinator.case_detail", case_id=case.id)
         for uid in _coordinators_of(case):
-            audit.notify(uid, "proposal.accepted", link, ref=_case_ref(case),
-                         expert=assignment.expert.full_name)
+            audit.notify(
+                uid,
+                "proposal.accepted",
+                link,
+                ref=_case_ref(case),
+                expert=assignment.expert.full_name,
+            )
         if case.created_by_id:
-            audit.notify(case.created_by_id, "case.assigned",
-                         url_for("cases.case_detail", case_id=case.id), ref=_case_ref(case))
+            audit.notify(
+                case.created_by_id,
+                "case.assigned",
+                url_for("cases.case_detail", case_id=case.id),
+                ref=_case_ref(case),
+            )
         _commit()
     except Exception:
         db.session.rollback()
@@ -243,19 +267,31 @@ def decline(assignment: Assignment, by: User, reason: str) -> Assignment:
         if not reason.strip():
             raise AssignmentError(_l("Give a reason so the coordinator can re-route."), "reason")
         _transition(
-            assignment, ("proposed",),
-            status="declined", decline_reason=reason.strip(), responded_at=utcnow(),
+            assignment,
+            ("proposed",),
+            status="declined",
+            decline_reason=reason.strip(),
+            responded_at=utcnow(),
         )
         case = assignment.case
         _after_slot_freed(case)
         audit.record(
-            by, "assignment.declined", "assignment", assignment.id,
-            {"case": case.id, "reason": reason.strip()}, centre_id=case.centre_id,
+            by,
+            "assignment.declined",
+            "assignment",
+            assignment.id,
+            {"case": case.id, "reason": reason.strip()},
+            centre_id=case.centre_id,
         )
         link = url_for("coordinator.case_detail", case_id=case.id)
         for uid in _coordinators_of(case):
-            audit.notify(uid, "proposal.declined", link, ref=_case_ref(case),
-                         expert=assignment.expert.full_name)
+            audit.notify(
+                uid,
+                "proposal.declined",
+                link,
+                ref=_case_ref(case),
+                expert=assignment.expert.full_name,
+            )
         _commit()
     except Exception:
         db.session.rollback()
@@ -269,12 +305,20 @@ def withdraw(assignment: Assignment, by: User) -> Assignment:
         case = assignment.case
         _after_slot_freed(case)
         audit.record(
-            by, "assignment.withdrawn", "assignment", assignment.id, {"case": case.id},
+            by,
+            "assignment.withdrawn",
+            "assignment",
+            assignment.id,
+            {"case": case.id},
             centre_id=case.centre_id,
         )
         if assignment.expert.user_id:
-            audit.notify(assignment.expert.user_id, "proposal.withdrawn",
-                         url_for("experts.my_cases"), ref=_case_ref(case))
+            audit.notify(
+                assignment.expert.user_id,
+                "proposal.withdrawn",
+                url_for("experts.my_cases"),
+                ref=_case_ref(case),
+            )
         _commit()
     except Exception:
         db.session.rollback()
@@ -291,12 +335,22 @@ def set_status(case: DisputeCase, status: str, by: User) -> DisputeCase:
         old = case.status
         case.status = status
         setattr(case, f"{status}_at", utcnow())
-        audit.record(by, "case.status", "case", case.id, {"from": old, "to": status},
-                     centre_id=case.centre_id)
+        audit.record(
+            by,
+            "case.status",
+            "case",
+            case.id,
+            {"from": old, "to": status},
+            centre_id=case.centre_id,
+        )
         if case.created_by_id:
-            audit.notify(case.created_by_id, "case.status",
-                         url_for("cases.case_detail", case_id=case.id),
-                         ref=_case_ref(case), status=status)
+            audit.notify(
+                case.created_by_id,
+                "case.status",
+                url_for("cases.case_detail", case_id=case.id),
+                ref=_case_ref(case),
+                status=status,
+            )
         _commit()
     except Exception:
         db.session.rollback()
@@ -325,14 +379,21 @@ def close_case(
         case.outcome = outcome
         case.amount_recovered = amount_recovered
         audit.record(
-            by, "case.closed", "case", case.id,
+            by,
+            "case.closed",
+            "case",
+            case.id,
             {"outcome": outcome, "amount_recovered": str(amount_recovered or "")},
             centre_id=case.centre_id,
         )
         if case.created_by_id:
-            audit.notify(case.created_by_id, "case.status",
-                         url_for("cases.case_detail", case_id=case.id),
-                         ref=_case_ref(case), status="closed")
+            audit.notify(
+                case.created_by_id,
+                "case.status",
+                url_for("cases.case_detail", case_id=case.id),
+                ref=_case_ref(case),
+                status="closed",
+            )
         _commit()
     except Exception:
         db.session.rollback()

@@ -29,9 +29,7 @@ def record(
     return event
 
 
-def notify(
-    user_id: int, kind: str, link: str | None = None, **params: Any
-) -> Notification:
+def notify(user_id: int, kind: str, link: str | None = None, **params: Any) -> Notification:
     """Queue an in-app notification; rendered in the reader's language later."""
     note = Notification(user_id=user_id, kind=kind, link=link, params=params or None)
     db.session.add(note)
