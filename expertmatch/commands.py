@@ -61,7 +61,25 @@ def demo_logins_command() -> None:
     click.echo("Open http://127.0.0.1:5000/ and sign in.")
 
 
+@click.command("reindex")
+@click.option("--prune", is_flag=True, help="Also delete vectors made by other models.")
+def reindex_command(prune: bool) -> None:
+    """Encode every expert text that has no vector for the configured model."""
+    from expertmatch.matching import ModelUnavailable
+    from expertmatch.services import matching
+
+    try:
+        result = matching.reindex(progress=True, prune=prune)
+    except ModelUnavailable as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        f"{result['experts']} experts indexed with {matching.state().model_name}; "
+        f"{result['encoded']} texts encoded, {result['pruned']} old vectors pruned."
+    )
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(demo_logins_command)
+    app.cli.add_command(reindex_command)

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -62,6 +72,34 @@ def set_language():
         db.session.commit()
     target = request.form.get("next", "")
     return redirect(target if is_safe_next(target) else url_for("main.index"))
+
+
+@bp.route("/health")
+def health():
+    """For probes: database, model, vectors up to date. 200 when the app can serve
+    (a missing model degrades ranking but is not down), 503 when the database is not."""
+    from expertmatch.services import matching
+
+    report: dict = {"status": "ok"}
+    try:
+        db.session.execute(select(1))
+        report["database"] = {"ok": True}
+    except Exception as error:  # noqa: BLE001 - any failure means "database down"
+        db.session.rollback()
+        report["database"] = {"ok": False, "error": type(error).__name__}
+        report["status"] = "down"
+        return jsonify(report), 503
+    model = matching.model_status()
+    with_vectors, experts = matching.vectors_pending()
+    report["model"] = {"name": model["model"], "loaded": model["loaded"], "error": model["error"]}
+    report["vectors"] = {
+        "experts": experts,
+        "with_vectors": with_vectors,
+        "up_to_date": model["loaded"] and with_vectors == experts,
+    }
+    if not model["loaded"]:
+        report["status"] = "degraded"
+    return jsonify(report)
 
 
 @bp.route("/notifications")
