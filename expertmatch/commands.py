@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 
 from expertmatch.extensions import db
 from expertmatch.models import ROLES, Centre
 
 
 @click.command("create-user")
+@with_appcontext
 @click.option("--email", required=True)
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--name", "display_name", default=None, help="Display name (default: the email).")
@@ -41,6 +43,7 @@ def create_user_command(
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo_command() -> None:
     """Load the demo data from data/demo (idempotent)."""
     from expertmatch.services import demo
@@ -51,6 +54,7 @@ def seed_demo_command() -> None:
 
 
 @click.command("demo-logins")
+@with_appcontext
 def demo_logins_command() -> None:
     """Print one demo account per role."""
     from expertmatch.services import demo
@@ -62,6 +66,7 @@ def demo_logins_command() -> None:
 
 
 @click.command("reindex")
+@with_appcontext
 @click.option("--prune", is_flag=True, help="Also delete vectors made by other models.")
 def reindex_command(prune: bool) -> None:
     """Encode every expert text that has no vector for the configured model."""
@@ -78,8 +83,44 @@ def reindex_command(prune: bool) -> None:
     )
 
 
+@click.command("export")
+@with_appcontext
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+def export_command(path: str) -> None:
+    """Write a JSON backup of all data to PATH."""
+    import os
+    import tempfile
+
+    from expertmatch.services import backup
+
+    directory = os.path.dirname(os.path.abspath(path))
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", dir=directory, delete=False, suffix=".tmp"
+    ) as handle:
+        counts = backup.export_data(handle)
+    os.replace(handle.name, path)
+    click.echo(f"Wrote {sum(counts.values())} rows from {len(counts)} tables to {path}.")
+
+
+@click.command("import")
+@with_appcontext
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def import_command(path: str) -> None:
+    """Restore a JSON backup into an empty database (after `flask db upgrade`)."""
+    from expertmatch.services import backup
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            counts = backup.import_data(handle)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Restored {sum(counts.values())} rows into {len(counts)} tables.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(demo_logins_command)
     app.cli.add_command(reindex_command)
+    app.cli.add_command(export_command)
+    app.cli.add_command(import_command)
