@@ -10,7 +10,6 @@ from expertmatch.extensions import db
 from expertmatch.models import Entity, EntityAlias
 from expertmatch.services import assignments, matching
 from tests import factories
-from tests.conftest import make_app
 
 
 def _snapshot() -> dict[str, list[dict]]:

@@ -23,10 +23,14 @@ SEP_GERMANY = {
     "dispute_types": ["sep_frand", "patent_infringement"],
     "industries": ["telecom"],
     "matters": [
-        {"title": "LTE SEP injunction, Regional Court Munich I",
-         "summary": "Defended a Chinese smartphone maker against an injunction over two LTE "
-         "SEPs; FRAND counter-offer and security; stay pending nullity.",
-         "year": 2024, "jurisdiction": "DE", "dispute_type": "sep_frand"},
+        {
+            "title": "LTE SEP injunction, Regional Court Munich I",
+            "summary": "Defended a Chinese smartphone maker against an injunction over two LTE "
+            "SEPs; FRAND counter-offer and security; stay pending nullity.",
+            "year": 2024,
+            "jurisdiction": "DE",
+            "dispute_type": "sep_frand",
+        },
     ],
 }
 TRADEMARK_BRAZIL = {
@@ -37,9 +41,13 @@ TRADEMARK_BRAZIL = {
     "dispute_types": ["trademark"],
     "industries": ["consumer_goods"],
     "matters": [
-        {"title": "INPI opposition against a squatted mark",
-         "summary": "Opposed a distributor's bad-faith filing of a Chinese appliance brand.",
-         "year": 2023, "jurisdiction": "BR", "dispute_type": "trademark"},
+        {
+            "title": "INPI opposition against a squatted mark",
+            "summary": "Opposed a distributor's bad-faith filing of a Chinese appliance brand.",
+            "year": 2023,
+            "jurisdiction": "BR",
+            "dispute_type": "trademark",
+        },
     ],
 }
 
@@ -122,7 +130,8 @@ def test_changes_made_elsewhere_are_synced_incrementally(ctx):  # type: ignore[n
 
 
 @pytest.mark.parametrize(
-    "counterparty", ["Huawei Technologies Co., Ltd.", "HUAWEI", "华为技术有限公司", "Huawei Device USA Inc."]
+    "counterparty",
+    ["Huawei Technologies Co., Ltd.", "HUAWEI", "华为技术有限公司", "Huawei Device USA Inc."],
 )
 def test_conflict_excludes_whatever_the_spelling(ctx, counterparty):  # type: ignore[no-untyped-def]
     parent = Entity(name="Huawei Technologies Co., Ltd.")

@@ -70,7 +70,9 @@ def test_pages_have_no_inline_script(client):  # type: ignore[no-untyped-def]
 
 def test_session_cookie_is_httponly_and_lax(client, ctx):  # type: ignore[no-untyped-def]
     user = factories.user("enterprise")
-    response = client.post("/auth/login", data={"email": user.email, "password": factories.PASSWORD})
+    response = client.post(
+        "/auth/login", data={"email": user.email, "password": factories.PASSWORD}
+    )
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
@@ -88,7 +90,9 @@ def test_login_is_throttled_with_a_clear_message(database_url, storage):  # type
         pytest.skip("Redis not configured: set EXPERTMATCH_TEST_REDIS_URL")
     uri = "memory://" if storage == "memory" else REDIS_URL
     app = make_app(
-        database_url, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=uri,
+        database_url,
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI=uri,
         LOGIN_RATE_LIMIT="3 per minute",
     )
     with app.app_context():
@@ -97,14 +101,16 @@ def test_login_is_throttled_with_a_clear_message(database_url, storage):  # type
         address = {"REMOTE_ADDR": f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.9"}
         codes = [
             client.post(
-                "/auth/login", data={"email": "x@example.com", "password": "wrong-pass-1"},
+                "/auth/login",
+                data={"email": "x@example.com", "password": "wrong-pass-1"},
                 environ_base=address,
             ).status_code
             for _ in range(4)
         ]
         assert codes == [200, 200, 200, 429]
         last = client.post(
-            "/auth/login", data={"email": "x@example.com", "password": "wrong-pass-1"},
+            "/auth/login",
+            data={"email": "x@example.com", "password": "wrong-pass-1"},
             environ_base=address,
         )
         assert "Too many attempts" in last.get_data(as_text=True)

@@ -104,9 +104,7 @@ def import_data(source: IO[str]) -> dict[str, int]:
     try:
         for table in _tables():
             rows = payload["tables"].get(table.name, [])
-            self_refs = [
-                fk.parent.name for fk in table.foreign_keys if fk.column.table is table
-            ]
+            self_refs = [fk.parent.name for fk in table.foreign_keys if fk.column.table is table]
             decoded = [
                 {c.name: _decode(c, row.get(c.name)) for c in table.columns if c.name in row}
                 for row in rows
@@ -141,7 +139,7 @@ def _reset_sequences() -> None:
         pk = list(table.primary_key.columns)
         if len(pk) == 1 and isinstance(pk[0].type, Integer):
             db.session.execute(
-                text(
+                text(  # noqa: S608 - table and column names come from our own metadata
                     f"SELECT setval(pg_get_serial_sequence('{table.name}', '{pk[0].name}'), "
                     f"COALESCE((SELECT MAX({pk[0].name}) FROM {table.name}), 0) + 1, false)"
                 )
