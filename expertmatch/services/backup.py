@@ -138,9 +138,9 @@ def _reset_sequences() -> None:
     for table in _tables():
         pk = list(table.primary_key.columns)
         if len(pk) == 1 and isinstance(pk[0].type, Integer):
-            db.session.execute(
-                text(  # noqa: S608 - table and column names come from our own metadata
-                    f"SELECT setval(pg_get_serial_sequence('{table.name}', '{pk[0].name}'), "
-                    f"COALESCE((SELECT MAX({pk[0].name}) FROM {table.name}), 0) + 1, false)"
-                )
+            # Table and column names come from our own metadata, never from input.
+            sql = (
+                f"SELECT setval(pg_get_serial_sequence('{table.name}', '{pk[0].name}'), "  # noqa: S608
+                f"COALESCE((SELECT MAX({pk[0].name}) FROM {table.name}), 0) + 1, false)"
             )
+            db.session.execute(text(sql))
