@@ -44,6 +44,7 @@ extract-messages: $(DEV_STAMP)
 run: install
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi seed-demo
+	$(BIN)/flask --app wsgi reindex
 	$(BIN)/flask --app wsgi demo-logins
 	$(BIN)/flask --app wsgi run --host 127.0.0.1 --port 5000
 

@@ -12,11 +12,13 @@ import json
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
+from werkzeug.security import generate_password_hash
 
 from expertmatch.extensions import db
 from expertmatch.models import (
@@ -87,12 +89,18 @@ class _Shift:
         return parsed + self.delta
 
 
+@lru_cache(maxsize=1)
+def _demo_password_hash() -> str:
+    """Hashing is slow on purpose; every demo account shares one password, so one hash."""
+    return generate_password_hash(DEMO_PASSWORD)
+
+
 def _user(email: str, name: str, role: str, **kw: Any) -> tuple[User, bool]:
     existing = db.session.scalar(select(User).where(User.email == email.lower()))
     if existing:
         return existing, False
     user = User(email=email.lower(), display_name=name, role=role, **kw)
-    user.set_password(DEMO_PASSWORD)
+    user.password_hash = _demo_password_hash()
     db.session.add(user)
     db.session.flush()
     return user, True
@@ -356,7 +364,7 @@ def _seed_cases(
         ]
         db.session.add(case)
         db.session.flush()
-        routing.route_case(case)
+        routing.route_case(case, None)
         added["cases"] += 1
 
 
