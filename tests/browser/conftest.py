@@ -114,9 +114,7 @@ def check_accessibility(page, name: str) -> list[dict]:  # type: ignore[no-untyp
     # evaluate() runs through the DevTools protocol, so the page's CSP (no inline
     # scripts) stays on while axe is loaded.
     page.evaluate(AXE.read_text(encoding="utf-8"))
-    result = page.evaluate(
-        "async () => await axe.run(document, {resultTypes: ['violations']})"
-    )
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     serious = [
         {
             "id": v["id"],
@@ -132,4 +130,3 @@ def check_accessibility(page, name: str) -> list[dict]:  # type: ignore[no-untyp
     )
     assert not serious, f"axe found serious problems on {name}: {serious}"
     return result["violations"]
-
