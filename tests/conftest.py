@@ -67,10 +67,11 @@ def _backends() -> list:
 
 
 @pytest.fixture(params=_backends())
-def database_url(request, tmp_path) -> str:  # type: ignore[no-untyped-def]
+def database_url(request) -> str:  # type: ignore[no-untyped-def]
     """Each app test runs on SQLite and, when configured, on PostgreSQL."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'test.sqlite'}"
+        # In memory: creating the schema takes a tenth of the time of a file.
+        return "sqlite://"
     return request.getfixturevalue("pg_database")
 
 

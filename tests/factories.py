@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 from datetime import date, timedelta
+
+from werkzeug.security import generate_password_hash
 
 from expertmatch.extensions import db
 from expertmatch.models import (
@@ -19,6 +22,13 @@ from expertmatch.models import (
 )
 
 PASSWORD = "correct-horse-9"
+
+
+@functools.lru_cache(maxsize=8)
+def _quick_hash(password: str) -> str:
+    """Test accounts are furniture: one PBKDF2 round instead of scrypt keeps tests fast
+    (real hashing is exercised by registration in test_auth)."""
+    return generate_password_hash(password, method="pbkdf2:sha256:1")
 _seq = itertools.count(1)
 
 
@@ -59,13 +69,14 @@ def user(role: str = "enterprise", **kw) -> User:  # type: ignore[no-untyped-def
         kw["organisation_id"] = organisation().id
     if role == "coordinator" and "centre_id" not in kw:
         kw["centre_id"] = centre().id
+    password = kw.pop("password", PASSWORD)
     obj = User(
         email=kw.pop("email", f"{role}{n}@example.com"),
         display_name=kw.pop("display_name", f"{role.title()} {n}"),
         role=role,
         **kw,
     )
-    obj.set_password(kw.pop("password", PASSWORD))
+    obj.password_hash = _quick_hash(password)
     db.session.add(obj)
     db.session.commit()
     if role == "expert":

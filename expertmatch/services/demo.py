@@ -362,10 +362,34 @@ def _seed_cases(
             else Counterparty(position=i, name_en=p)
             for i, p in enumerate(row.get("counterparties", []))
         ]
+        _explain_deadline(case)
         db.session.add(case)
         db.session.flush()
         routing.route_case(case, None)
         added["cases"] += 1
+
+
+def _explain_deadline(case: DisputeCase) -> None:
+    """Give the demo deadline its basis: the rule's when the rule gives that date,
+    otherwise the enterprise set it (the descriptions say why: extensions, agreed
+    timetables)."""
+    from expertmatch.services import deadlines
+
+    result = deadlines.compute_deadline(
+        deadlines.app_rules(),
+        dispute_type=case.dispute_type,
+        jurisdictions=case.jurisdictions,
+        forum=case.forum,
+        service_date=case.service_date,
+        tro_date=case.tro_date,
+    )
+    if case.deadline is None:
+        case.deadline = result.deadline
+    if result.deadline is not None and result.deadline == case.deadline:
+        case.deadline_rule, case.deadline_basis = result.rule_id, result.basis
+    elif case.deadline is not None:
+        case.deadline_overridden = True
+        case.deadline_basis = "Set by the enterprise"
 
 
 def demo_logins() -> list[tuple[str, str, str]]:
