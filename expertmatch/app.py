@@ -50,6 +50,7 @@ def register_blueprints(app: Flask) -> None:
     from expertmatch.errors import bp as errors_bp
     from expertmatch.experts.routes import bp as experts_bp
     from expertmatch.main.routes import bp as main_bp
+    from expertmatch.network.routes import bp as network_bp
     from expertmatch.pool.routes import bp as pool_bp
     from expertmatch.reports.routes import bp as reports_bp
 
@@ -61,6 +62,7 @@ def register_blueprints(app: Flask) -> None:
         coordinator_bp,
         pool_bp,
         reports_bp,
+        network_bp,
         errors_bp,
     ):
         app.register_blueprint(blueprint)
