@@ -60,6 +60,10 @@ def defaults(app: Flask) -> dict[str, Any]:
         "CLUSTER_THRESHOLD": 3,
         "CLUSTER_WINDOW_DAYS": 30,
         "IMPORT_MAX_ROWS": 5000,
+        # Uploaded CSV files wait here between preview and confirm (share it between hosts).
+        "IMPORT_UPLOAD_DIR": os.path.join(app.instance_path, "imports"),
+        # Encode imported experts in the request instead of a background thread.
+        "IMPORT_ENCODE_INLINE": False,
         "DATA_DIR": os.path.join(os.path.dirname(os.path.dirname(__file__)), "data"),
     }
 

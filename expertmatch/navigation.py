@@ -29,6 +29,8 @@ NAVIGATION: dict[str, list[tuple[str, str]]] = {
         ("main.landing", N_("Home")),
         ("network.dashboard", N_("Network")),
         ("coordinator.queue", N_("Cases")),
+        ("reports.dashboard", N_("Dashboard")),
+        ("pool.experts", N_("Experts")),
         ("network.centres", N_("Centres")),
         ("coordinator.audit_log", N_("Audit log")),
     ],

@@ -441,11 +441,20 @@ def expert_changed(profile: ExpertProfile) -> int:
         return _upsert(st, _profiles([profile.id]), {profile.id: expert_load(profile.id)})
 
 
+IMPORT_CHUNK = 100
+
+
 def experts_imported(profiles: list[ExpertProfile]) -> int:
-    """After a bulk import: encode the new experts' texts in one batch."""
+    """After a bulk import: encode the new experts' texts in large batches, committing
+    each batch so that the import's progress page can count what is done."""
     st = state()
+    ids = [p.id for p in profiles]
+    encoded = 0
     with st.lock:
-        return _upsert(st, _profiles([p.id for p in profiles]), {}, progress=True)
+        for start in range(0, len(ids), IMPORT_CHUNK):
+            chunk = _profiles(ids[start : start + IMPORT_CHUNK])
+            encoded += _upsert(st, chunk, {}, progress=len(ids) > IMPORT_CHUNK)
+    return encoded
 
 
 def vectors_pending(expert_ids: list[int] | None = None) -> tuple[int, int]:
