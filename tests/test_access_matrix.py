@@ -204,6 +204,7 @@ MATRIX: dict[str, tuple[str, str, dict[str, int]]] = {
     # The shared pool: every centre sees every expert.
     "pool.experts": ("GET", "/pool/experts", expect(COORD)),
     "pool.expert_detail": ("GET", "/pool/experts/{expert_id}", expect(COORD)),
+    "pool.remove_expert": ("POST", "/pool/experts/{expert_id}/remove", expect(COORD_ACT, ok=302)),
     "pool.invite": ("GET", "/pool/invitations", expect(COORD_ACT)),
     "pool.import_experts": ("GET", "/pool/import", expect(COORD_ACT)),
     "pool.import_example": ("GET", "/pool/import/example.csv", expect(COORD_ACT)),

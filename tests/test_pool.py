@@ -622,3 +622,32 @@ def test_parser_never_raises_and_valid_rows_are_clean(text, max_rows):  # type: 
         assert not re.search(r"[\x00-\x1f\x7f]", values["full_name"])
         assert 1 <= values["capacity"] <= 50
         assert all(len(code) <= 8 for code in values["jurisdictions"])
+
+
+def test_removing_an_expert_is_a_soft_delete_that_keeps_assignments(client, ctx, login):  # type: ignore[no-untyped-def]
+    from expertmatch.models import Assignment, AuditEvent, ExpertProfile
+    from expertmatch.services import assignments as assignment_service
+
+    coordinator = factories.user("coordinator")
+    org = factories.organisation()
+    expert = factories.expert_profile()
+    past = factories.dispute_case(org.id, centre_id=coordinator.centre_id)
+    open_case = factories.dispute_case(org.id, centre_id=coordinator.centre_id)
+    done = assignment_service.propose(past, expert, coordinator)
+    assignment_service.accept(done, coordinator, no_conflict=True)
+    pending = assignment_service.propose(open_case, expert, coordinator)
+    login(coordinator)
+
+    refused = client.post(f"/pool/experts/{expert.id}/remove", data={"reason": ""})
+    assert refused.status_code == 302
+    assert db.session.get(ExpertProfile, expert.id).deleted_at is None
+
+    response = client.post(f"/pool/experts/{expert.id}/remove", data={"reason": "Retired"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(ExpertProfile, expert.id).deleted_at is not None
+    assert db.session.get(Assignment, done.id).status == "accepted"
+    assert db.session.get(Assignment, pending.id).status == "withdrawn"
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "profile.deleted"))
+    assert client.get(f"/pool/experts/{expert.id}").status_code == 404
+    assert expert.full_name not in client.get("/pool/experts").get_data(as_text=True)

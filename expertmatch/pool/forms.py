@@ -10,7 +10,7 @@ from wtforms import EmailField, HiddenField, IntegerField, SelectField
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional
 
 from expertmatch import i18n
-from expertmatch.forms import NoNul, StrippedStringField
+from expertmatch.forms import NoNul, StrippedStringField, StrippedTextAreaField
 from expertmatch.services.imports import MAX_FILE_BYTES
 
 
@@ -97,3 +97,12 @@ class ImportUploadForm(FlaskForm):
 
 class ImportConfirmForm(FlaskForm):
     ticket = HiddenField(validators=[InputRequired(), Length(max=2000)])
+
+
+class RemoveExpertForm(FlaskForm):
+    """Take an expert out of the pool (a soft delete that keeps every past assignment)."""
+
+    reason = StrippedTextAreaField(
+        _l("Why is this expert removed from the pool?"),
+        validators=[InputRequired(), Length(max=1000), NoNul()],
+    )

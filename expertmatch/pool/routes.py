@@ -39,9 +39,10 @@ from expertmatch.pool.forms import (
     ImportConfirmForm,
     ImportUploadForm,
     InvitationForm,
+    RemoveExpertForm,
 )
 from expertmatch.security import roles_required
-from expertmatch.services import access, accounts, assignments, imports
+from expertmatch.services import access, accounts, assignments, imports, profiles
 from expertmatch.vocabulary import LOAD_STATUSES
 
 bp = Blueprint("pool", __name__, url_prefix="/pool")
@@ -144,8 +145,24 @@ def expert_detail(expert_id: int):
     return render_template(
         "pool/expert_detail.html", expert=expert, visible=visible,
         elsewhere=int(total or 0) - len(visible), load=load,
-        can_edit=current_user.role in POOL_EDITORS,
+        can_edit=current_user.role in POOL_EDITORS, remove_form=RemoveExpertForm(),
     )
+
+
+@bp.route("/experts/<int:expert_id>/remove", methods=["POST"])
+@roles_required(*POOL_EDITORS)
+def remove_expert(expert_id: int):
+    """Soft delete: the expert leaves the pool; their past assignments stay on record."""
+    expert = access.get_expert_or_404(expert_id, current_user)
+    form = RemoveExpertForm()
+    if not form.validate_on_submit():
+        for error in form.reason.errors or [_("Give a reason for removing the expert.")]:
+            flash(error, "error")
+        return redirect(url_for("pool.expert_detail", expert_id=expert.id))
+    profiles.remove_profile(expert, current_user, form.reason.data)
+    flash(_("%(name)s was removed from the pool. Past assignments are kept.",
+            name=expert.full_name), "success")
+    return redirect(url_for("pool.experts"))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -457,3 +457,38 @@ def landing_summary(user: User) -> LandingSummary:
         capacity=profile.capacity,
         confirmation_stale=confirmed is None or today() - confirmed > CONFIRMATION_MAX_AGE,
     )
+
+
+def remove_profile(profile: ExpertProfile, by: User, reason: str) -> ExpertProfile:
+    """Take an expert out of the pool. A soft delete: the profile, its matters and every
+    past assignment stay (they are the record of who did what); open proposals are
+    withdrawn, and the expert no longer appears in rankings or the directory."""
+    from expertmatch.models import utcnow
+
+    reason = reason.strip()
+    if not reason:
+        raise ProfileError(_l("Give a reason for removing the expert."), "reason")
+    try:
+        now = utcnow()
+        withdrawn = []
+        for assignment in db.session.scalars(
+            select(Assignment).where(
+                Assignment.expert_id == profile.id, Assignment.status == "proposed"
+            )
+        ):
+            assignment.status = "withdrawn"
+            assignment.withdrawn_at = now
+            withdrawn.append(assignment.id)
+        profile.deleted_at = now
+        profile.availability = "inactive"
+        profile.updated_at = now
+        audit.record(
+            by, "profile.deleted", "expert", profile.id,
+            {"reason": reason, "withdrawn": withdrawn}, centre_id=by.centre_id,
+        )
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    refresh_ranking(profile)
+    return profile
