@@ -77,6 +77,10 @@ def _babel_locale() -> Locale:
     return get_locale() or Locale("en")
 
 
+# Names the public service uses in Chinese where CLDR's differ.
+ZH_TERRITORY_NAMES = {"TW": "中国台湾", "HK": "中国香港", "MO": "中国澳门"}
+
+
 def country_name(code: str | None) -> str:
     """A jurisdiction's name: forums from the catalog, countries from Babel."""
     if not code:
@@ -85,7 +89,10 @@ def country_name(code: str | None) -> str:
         return gettext(vocabulary.FORUMS[code])
     if code in vocabulary.PROVINCES:
         return gettext(vocabulary.PROVINCES[code])
-    return _babel_locale().territories.get(code.upper(), code)
+    locale = _babel_locale()
+    if locale.language == "zh" and code.upper() in ZH_TERRITORY_NAMES:
+        return ZH_TERRITORY_NAMES[code.upper()]
+    return locale.territories.get(code.upper(), code)
 
 
 def language_name(code: str | None) -> str:

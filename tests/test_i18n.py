@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from babel.messages.frontend import CommandLineInterface
 from babel.messages.pofile import read_po
 
 from expertmatch.extensions import db
@@ -36,13 +35,17 @@ def test_accept_language_picks_the_catalog(client, header, lang):  # type: ignor
         assert "Sign in" in page
 
 
-def test_switch_changes_language_and_is_stored_for_the_user(client, ctx):  # type: ignore[no-untyped-def]
-    user = factories.user("enterprise")
+def test_switch_changes_language_and_is_stored_for_the_user(app, client):  # type: ignore[no-untyped-def]
+    # No app context around the requests: each request picks its own language, as in production.
+    with app.app_context():
+        user = factories.user("enterprise")
+        user_id = user.id
     client.post("/auth/login", data={"email": user.email, "password": factories.PASSWORD})
     response = client.post("/language", data={"locale": "zh", "next": "/home"})
     assert response.status_code == 302 and response.headers["Location"].endswith("/home")
     assert '<html lang="zh-Hans">' in client.get("/home").get_data(as_text=True)
-    assert db.session.get(User, user.id).locale == "zh"
+    with app.app_context():
+        assert db.session.get(User, user_id).locale == "zh"
     # The stored preference wins over the browser's language on the next visit.
     client.post("/auth/logout")
     client.post("/auth/login", data={"email": user.email, "password": factories.PASSWORD})
@@ -66,13 +69,11 @@ def test_every_message_has_a_chinese_translation(tmp_path):  # type: ignore[no-u
     """Extract the messages from the code and templates now and look each up in the
     catalog: a new string without a translation fails here."""
     pot = tmp_path / "messages.pot"
-    subprocess.run(
+    CommandLineInterface().run(
         [
-            sys.executable,
-            "-m",
-            "babel.messages.frontend",
-            "extract",
+            "pybabel",
             "-q",
+            "extract",
             "-F",
             str(ROOT / "expertmatch" / "translations" / "babel.cfg"),
             "-k",
@@ -82,9 +83,7 @@ def test_every_message_has_a_chinese_translation(tmp_path):  # type: ignore[no-u
             "-o",
             str(pot),
             str(ROOT),
-        ],
-        check=True,
-        cwd=ROOT,
+        ]
     )
     with pot.open("rb") as handle:
         extracted = read_po(handle)

@@ -18,6 +18,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from expertmatch.extensions import db
+from expertmatch.i18n import code_name
 from expertmatch.models import Assignment, DisputeCase, ExpertProfile, User, utcnow
 from expertmatch.services import audit
 from expertmatch.vocabulary import LOAD_STATUSES
@@ -196,7 +197,10 @@ def _transition(assignment: Assignment, allowed: tuple[str, ...], **values: Any)
         db.session.rollback()
         db.session.refresh(assignment)
         raise AssignmentError(
-            _l("This proposal is no longer open (it is %(status)s).", status=assignment.status),
+            _l(
+                "This proposal is no longer open (it is %(status)s).",
+                status=code_name("assignment_status", assignment.status),
+            ),
             "status",
         )
     db.session.refresh(assignment)
