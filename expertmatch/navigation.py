@@ -12,6 +12,7 @@ NAVIGATION: dict[str, list[tuple[str, str]]] = {
         ("main.landing", N_("Home")),
         ("cases.new_case", N_("File a dispute")),
         ("cases.my_cases", N_("My cases")),
+        ("network.warnings", N_("Warnings")),
     ],
     "expert": [
         ("main.landing", N_("Home")),
@@ -24,6 +25,7 @@ NAVIGATION: dict[str, list[tuple[str, str]]] = {
         ("reports.dashboard", N_("Dashboard")),
         ("coordinator.audit_log", N_("Audit log")),
         ("network.warnings", N_("Warnings")),
+        ("network.referrals", N_("Referrals")),
     ],
     "network": [
         ("main.landing", N_("Home")),
@@ -32,12 +34,14 @@ NAVIGATION: dict[str, list[tuple[str, str]]] = {
         ("reports.dashboard", N_("Dashboard")),
         ("pool.experts", N_("Experts")),
         ("network.centres", N_("Centres")),
+        ("network.warnings", N_("Warnings")),
         ("coordinator.audit_log", N_("Audit log")),
     ],
     "admin": [
         ("main.landing", N_("Home")),
         ("network.dashboard", N_("Network")),
         ("network.centres", N_("Centres")),
+        ("network.warnings", N_("Warnings")),
         ("pool.experts", N_("Experts")),
         ("coordinator.audit_log", N_("Audit log")),
     ],

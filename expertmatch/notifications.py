@@ -22,6 +22,8 @@ TEXTS = {
     "proposal.withdrawn": N_("The proposal for case %(ref)s was withdrawn."),
     "case.assigned": N_("An expert has accepted your case %(ref)s."),
     "warning.published": N_("New risk warning: %(title)s"),
+    "referral.accepted": N_("Your referral of case %(ref)s was accepted: the case moved."),
+    "referral.returned": N_("Your referral of case %(ref)s was returned with a note."),
 }
 
 

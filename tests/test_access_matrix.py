@@ -214,6 +214,51 @@ MATRIX: dict[str, tuple[str, str, dict[str, int]]] = {
         "/pool/imports/{event_id}",
         {**expect(COORD_ACT), "coordinator": 404},
     ),
+    # The response network (issue 8): network staff and admins read the dashboard and centres,
+    # admins manage centres, coordinators refer / answer referrals and publish warnings.
+    "network.dashboard": ("GET", "/network/", expect(("network", "admin"))),
+    "network.centres": ("GET", "/network/centres", expect(("network", "admin"))),
+    "network.new_centre": ("GET", "/network/centres/new", expect(("admin",))),
+    "network.edit_centre": ("GET", "/network/centres/999999/edit", expect(("admin",), foreign=404)),
+    "network.toggle_centre": (
+        "POST",
+        "/network/centres/999999/deactivate",
+        expect(("admin",), foreign=404),
+    ),
+    "network.refer": (
+        "GET",
+        "/network/cases/{case_id}/refer",
+        {**expect(COORD_ACT), "coordinator": 404},
+    ),
+    "network.accept_referral": (
+        "POST",
+        "/network/referrals/999999/accept",
+        expect(COORD_ACT, foreign=404),
+    ),
+    "network.return_referral": (
+        "GET",
+        "/network/referrals/999999/return",
+        expect(COORD_ACT, foreign=404),
+    ),
+    "network.referrals": ("GET", "/network/referrals", expect(COORD)),
+    "network.warnings": ("GET", "/network/warnings", expect(("enterprise", *COORD))),
+    "network.new_warning": ("GET", "/network/warnings/new", expect(COORD_ACT)),
+    "network.warning_detail": (
+        "GET",
+        "/network/warnings/999999",
+        expect(("enterprise", *COORD), foreign=404),
+    ),
+    "network.withdraw_warning": (
+        "POST",
+        "/network/warnings/999999/withdraw",
+        expect(COORD_ACT, foreign=404),
+    ),
+    "network.dismiss_suggestion": (
+        "POST",
+        "/network/suggestions/" + "0" * 64 + "/dismiss",
+        expect(COORD_ACT, foreign=404),
+    ),
+    "network.markets": ("GET", "/network/markets", expect(("enterprise",))),
     "reports.dashboard": ("GET", "/reports/dashboard", expect(COORD)),
     "reports.chart": ("GET", "/reports/charts/by_status.svg", expect(COORD, ok=404)),
 }

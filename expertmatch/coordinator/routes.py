@@ -76,6 +76,13 @@ ACTION_LABELS: dict[str, Any] = {
     "conflict.removed": _l("Removed a declared conflict"),
     "experts.imported": _l("Imported experts from CSV"),
     "warning.published": _l("Published a risk warning"),
+    "warning.withdrawn": _l("Withdrew a risk warning"),
+    "suggestion.dismissed": _l("Dismissed a suggested warning"),
+    "centre.created": _l("Created a centre"),
+    "centre.updated": _l("Changed a centre"),
+    "centre.activated": _l("Reopened a centre"),
+    "centre.deactivated": _l("Closed a centre"),
+    "organisation.markets": _l("Changed an organisation's markets"),
 }
 
 OBJECT_LABELS: dict[str, Any] = {
@@ -90,6 +97,9 @@ OBJECT_LABELS: dict[str, Any] = {
     "import": _l("Import"),
     "warning": _l("Risk warning"),
     "referral": _l("Referral"),
+    "centre": _l("Centre"),
+    "organisation": _l("Organisation"),
+    "suggestion": _l("Suggested warning"),
 }
 
 DETAIL_LABELS: dict[str, Any] = {

@@ -13,12 +13,19 @@ from expertmatch.models.cases import (
 from expertmatch.models.centres import Centre
 from expertmatch.models.entities import Entity, EntityAlias
 from expertmatch.models.experts import Admission, DeclaredConflict, ExpertProfile, PastMatter
+from expertmatch.models.network import (
+    REFERRAL_STATUSES,
+    Referral,
+    RiskWarning,
+    SuggestionDismissal,
+)
 from expertmatch.models.organisations import Organisation
 from expertmatch.models.users import ROLES, Invitation, User, hash_token
 from expertmatch.models.vectors import TextVector
 
 __all__ = [
     "OPEN_STATUSES",
+    "REFERRAL_STATUSES",
     "ROLES",
     "STATUS_FLOW",
     "Admission",
@@ -36,6 +43,9 @@ __all__ = [
     "Notification",
     "Organisation",
     "PastMatter",
+    "Referral",
+    "RiskWarning",
+    "SuggestionDismissal",
     "TextVector",
     "User",
     "hash_token",

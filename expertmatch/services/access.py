@@ -68,18 +68,12 @@ def get_case_or_404(case_id: int, user: User) -> DisputeCase:
 
 
 def can_act_on_case(user: User, case: DisputeCase) -> bool:
-    """Coordinators act on their centre's cases (and cases referred to them);
-    network staff only read; administrators may act anywhere."""
+    """Coordinators act on their own centre's cases. A centre a case is referred to
+    reads it and answers the referral; it acts once it has accepted (the case then
+    belongs to it). Network staff only read; administrators may act anywhere."""
     if user.role == "admin":
         return True
-    if user.role != "coordinator":
-        return False
-    return (
-        db.session.scalar(
-            select(DisputeCase.id).where(DisputeCase.id == case.id, case_filter(user))
-        )
-        is not None
-    )
+    return user.role == "coordinator" and case.centre_id == user.centre_id
 
 
 def get_actionable_case_or_404(case_id: int, user: User) -> DisputeCase:

@@ -184,7 +184,7 @@ def _seed_organisations(base: Path, added: dict[str, int]) -> dict[str, Organisa
                 industry=row.get("industry"),
                 province=row.get("province"),
                 size=row.get("size"),
-                markets=row.get("markets", []),
+                markets=row.get("markets") or _demo_markets(base).get(row["id"], []),
             )
             db.session.add(org)
             db.session.flush()
@@ -199,6 +199,16 @@ def _seed_organisations(base: Path, added: dict[str, int]) -> dict[str, Organisa
         )
         added["users"] += created
     return by_ref
+
+
+def _demo_markets(base: Path) -> dict[str, list[str]]:
+    """Demo enterprises sell where their demo cases are fought (countries only, not forums):
+    risk warnings target markets, so the demo needs some."""
+    markets: dict[str, set[str]] = {}
+    for row in _rows(base / "cases.jsonl"):
+        codes = {j for j in row.get("jurisdictions", []) if len(j) == 2 and j != "EU"}
+        markets.setdefault(row["organisation"], set()).update(codes)
+    return {ref: sorted(codes) for ref, codes in markets.items()}
 
 
 def _seed_staff(centres: dict[str, Centre], added: dict[str, int]) -> None:
