@@ -1,0 +1,526 @@
+"""The Matcher: one long-lived object per process that ranks experts for a case.
+
+It keeps three channels in step for every expert — dense vectors (:class:`ExpertIndex`), BM25
+(:class:`LexicalIndex`) and structured attributes (:class:`StructuredTable`) — plus the conflict
+index, and updates them per expert with :meth:`Matcher.upsert` / :meth:`Matcher.remove`.
+
+Encoding, storage and ranking are separable, because the web layer stores vectors in its
+database while the CLI uses a file cache::
+
+    texts = texts_for_expert(expert)                 # keys + hashes; decide what to encode
+    vectors = {t.key: v for t, v in ...}             # from storage or encoder.encode_documents
+    matcher.upsert(expert, vectors)
+    result = matcher.rank(case, top_k=10, explain=True)      # encodes the query itself, or
+    result = matcher.rank(case, query_vector=q)              # with a vector the caller made
+
+Without an encoder and without a query vector, ranking runs in *degraded mode* (lexical and
+structured channels only) and says so in ``RankResult.degraded``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from expertmatch.matching.documents import CaseDoc, ExpertDoc
+from expertmatch.matching.encoders import Encoder
+from expertmatch.matching.entities import CommonParties, ConflictIndex, EntityResolver
+from expertmatch.matching.index import ExpertIndex, grouped_topk_mean
+from expertmatch.matching.lexical import (
+    Glossary,
+    LexicalIndex,
+    Tokenizer,
+    display_terms,
+    expand_terms,
+)
+from expertmatch.matching.rules import Exclusion, conflict_exclusions
+from expertmatch.matching.structured import StructuredTable, matched_attributes
+from expertmatch.matching.texts import ExpertText, case_query_text, texts_for_expert
+from expertmatch.matching.vectors import VectorCache, encode_texts
+from expertmatch.matching.weights import DEFAULT_WEIGHTS, FusionWeights, normalise
+
+__all__ = ["CaseScores", "Matcher", "RankResult", "RankedExpert"]
+
+CHANNELS = ("dense", "lexical", "structured")
+_CJK_TEXT = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]+")
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass
+class RankedExpert:
+    """One ranked expert: fused score, the channel scores behind it, and (optionally) why."""
+
+    expert_id: str
+    score: float
+    channels: dict[str, float | None]
+    explanation: dict[str, Any] | None = None
+
+    def to_dict(self, *, explain: bool = True) -> dict[str, Any]:
+        """JSON form; the explanation is included when present and asked for."""
+        out: dict[str, Any] = {"expert_id": self.expert_id, "score": self.score}
+        if explain and self.explanation is not None:
+            out["explanation"] = self.explanation
+        return out
+
+
+@dataclass
+class RankResult:
+    """The ranking of one case: best first, ties by expert id, and who was excluded why."""
+
+    case_id: str
+    ranking: list[RankedExpert]
+    excluded: list[Exclusion]
+    degraded: bool = False
+    model: str | None = None
+
+    def to_dict(self, *, explain: bool = True) -> dict[str, Any]:
+        """The JSON line the CLI writes."""
+        out: dict[str, Any] = {
+            "case_id": self.case_id,
+            "ranking": [r.to_dict(explain=explain) for r in self.ranking],
+            "excluded": [e.to_dict() for e in self.excluded],
+        }
+        if self.degraded:
+            out["degraded"] = True
+        return out
+
+
+@dataclass
+class CaseScores:
+    """Per-slot channel scores of one case before fusion (tuning re-fuses these cheaply)."""
+
+    case: CaseDoc
+    slot_ids: list[str | None]
+    eligible: np.ndarray
+    dense: np.ndarray | None
+    lexical: np.ndarray
+    structured: np.ndarray
+    components: dict[str, np.ndarray | None]
+    exclusions: list[Exclusion]
+    row_cosines: np.ndarray | None
+    row_lexical: np.ndarray
+    query_tokens: list[str]
+    degraded: bool
+    _normalised: dict[str, dict[str, np.ndarray]] = field(default_factory=dict, repr=False)
+
+    def normalised(self, method: str) -> dict[str, np.ndarray]:
+        """Channel scores normalised over eligible experts (cached per method)."""
+        cached = self._normalised.get(method)
+        if cached is None:
+            cached = {
+                "lexical": normalise(self.lexical, self.eligible, method),
+                "structured": normalise(self.structured, self.eligible, method),
+            }
+            if self.dense is not None:
+                cached["dense"] = normalise(self.dense, self.eligible, method)
+            self._normalised[method] = cached
+        return cached
+
+    def fused(self, weights: FusionWeights) -> np.ndarray:
+        """Fused score per slot; ``-inf`` for slots that are not eligible."""
+        norm = self.normalised(weights.normalisation)
+        w = weights.channel_weights(dense_available=self.dense is not None)
+        total = np.zeros(len(self.eligible), dtype=np.float32)
+        for name in CHANNELS:
+            if w[name] > 0 and name in norm:
+                total += np.float32(w[name]) * norm[name]
+        return np.where(self.eligible, total, -np.inf).astype(np.float32)
+
+    def order(self, weights: FusionWeights, top_k: int = 0) -> list[tuple[str, float]]:
+        """``(expert_id, score)`` best first; equal (rounded) scores by expert id."""
+        fused = self.fused(weights)
+        return _top(fused, self.slot_ids, top_k)
+
+
+def _top(fused: np.ndarray, slot_ids: Sequence[str | None], top_k: int) -> list[tuple[str, float]]:
+    """Deterministic top-k: scores rounded to 6 decimals, ties broken by id, no full sort."""
+    eligible = np.flatnonzero(np.isfinite(fused))
+    if len(eligible) == 0:
+        return []
+    rounded = np.round(fused[eligible].astype(np.float64), 6)
+    if 0 < top_k < len(eligible):
+        kth = np.partition(rounded, len(rounded) - top_k)[len(rounded) - top_k]
+        keep = rounded >= kth  # everything tied with the k-th stays in the race
+        eligible, rounded = eligible[keep], rounded[keep]
+    items = sorted(
+        (
+            (str(slot_ids[s]), float(r))
+            for s, r in zip(eligible.tolist(), rounded.tolist(), strict=True)
+        ),
+        key=lambda item: (-item[1], item[0]),
+    )
+    return items[:top_k] if top_k > 0 else items
+
+
+class Matcher:
+    """Ranks experts for cases; holds the indexes of all experts of one process.
+
+    ``encoder`` may be ``None``: then vectors must come with :meth:`upsert` and queries with
+    ``rank(query_vector=...)``, or ranking is degraded (no dense channel). Thread-safe: one lock
+    serialises updates and rankings, which are both short.
+    """
+
+    def __init__(
+        self,
+        encoder: Encoder | None = None,
+        *,
+        weights: FusionWeights = DEFAULT_WEIGHTS,
+        resolver: EntityResolver | None = None,
+        common_parties: CommonParties | None = None,
+        glossary: Glossary | None = None,
+        tokenizer: Tokenizer | None = None,
+    ) -> None:
+        self.encoder = encoder
+        self.weights = weights
+        self.glossary = glossary if glossary is not None else Glossary()
+        self.tokenizer = tokenizer or Tokenizer()
+        self.common_parties = common_parties or CommonParties()
+        self.index = ExpertIndex(encoder.dim if encoder is not None else None)
+        self.lexical = LexicalIndex()
+        self.structured = StructuredTable()
+        self.conflicts = ConflictIndex(resolver or EntityResolver())
+        self._experts: dict[str, ExpertDoc] = {}
+        self._lock = threading.RLock()
+
+    # -- properties ----------------------------------------------------------------------------
+
+    @property
+    def model_name(self) -> str | None:
+        """Name of the encoder whose vectors this matcher expects (``None`` without one)."""
+        return self.encoder.name if self.encoder is not None else None
+
+    @property
+    def resolver(self) -> EntityResolver:
+        """The alias/parent table conflicts are resolved with."""
+        return self.conflicts.resolver
+
+    def __len__(self) -> int:
+        return len(self._experts)
+
+    def __contains__(self, expert_id: object) -> bool:
+        return expert_id in self._experts
+
+    def expert(self, expert_id: str) -> ExpertDoc | None:
+        """The indexed document of an expert."""
+        return self._experts.get(expert_id)
+
+    def experts(self) -> list[ExpertDoc]:
+        """All indexed experts, by id."""
+        return [self._experts[k] for k in sorted(self._experts)]
+
+    # -- updates -------------------------------------------------------------------------------
+
+    def upsert(
+        self,
+        expert: ExpertDoc,
+        vectors: Mapping[str, np.ndarray] | None = None,
+        *,
+        texts: Sequence[ExpertText] | None = None,
+    ) -> None:
+        """Add or replace one expert. ``vectors`` maps text keys to vectors (missing keys are
+        indexed for the lexical channel only). ``texts`` may be passed when already computed.
+        """
+        texts = list(texts) if texts is not None else texts_for_expert(expert)
+        with self._lock:
+            if vectors:
+                first = next(iter(vectors.values()))
+                self.index.ensure_dim(int(np.asarray(first).reshape(-1).shape[0]))
+            slot, rows, freed = self.index.upsert(
+                expert.id, [t.key for t in texts], vectors, [t.hash for t in texts]
+            )
+            for row in freed:
+                self.lexical.clear_row(row)
+            for t in texts:
+                self.lexical.set_row(rows[t.key], self.tokenizer(t.text))
+            self.structured.set(slot, expert)
+            self.conflicts.set_expert(expert.id, expert.conflicts, expert.firm)
+            self._experts[expert.id] = expert
+
+    def set_active_cases(self, expert_id: str, active_cases: int) -> bool:
+        """Update an expert's current load without touching texts or vectors.
+
+        Loads change with every assignment; this keeps the capacity rule current in O(1).
+        Returns whether the expert is indexed.
+        """
+        with self._lock:
+            expert = self._experts.get(expert_id)
+            if expert is None:
+                return False
+            expert = replace(expert, active_cases=active_cases)
+            self._experts[expert_id] = expert
+            self.structured.active[self.index.slot_of[expert_id]] = active_cases
+            return True
+
+    def vectors_of(self, expert_id: str) -> dict[str, np.ndarray]:
+        """The indexed vectors of an expert by text key (copies)."""
+        with self._lock:
+            slot = self.index.slot_of.get(expert_id)
+            if slot is None:
+                return {}
+            return {
+                key: self.index.vectors[row].copy()
+                for key, row in self.index.slot_rows[slot].items()
+                if self.index.has_vector[row]
+            }
+
+    def remove(self, expert_id: str) -> bool:
+        """Remove an expert from every index; returns whether it was there."""
+        with self._lock:
+            removed = self.index.remove(expert_id)
+            if removed is None:
+                return False
+            slot, freed = removed
+            for row in freed:
+                self.lexical.clear_row(row)
+            self.structured.clear(slot)
+            self.conflicts.remove(expert_id)
+            self._experts.pop(expert_id, None)
+            return True
+
+    def set_resolver(self, resolver: EntityResolver) -> None:
+        """Swap the alias table (e.g. entities.jsonl changed) and re-index conflicts."""
+        with self._lock:
+            self.conflicts = ConflictIndex(resolver)
+            for expert in self._experts.values():
+                self.conflicts.set_expert(expert.id, expert.conflicts, expert.firm)
+
+    def compact(self) -> None:
+        """Fold pending lexical updates into the base index (call after bulk loading)."""
+        with self._lock:
+            self.lexical.merge()
+
+    def index_experts(
+        self,
+        experts: Iterable[ExpertDoc],
+        *,
+        cache: VectorCache | None = None,
+        progress: bool | None = None,
+    ) -> int:
+        """Encode (only what ``cache`` lacks) and upsert many experts; returns texts encoded.
+
+        Texts are encoded in one large batch, not per expert, so bulk loading runs at the
+        model's full throughput.
+        """
+        experts = list(experts)
+        all_texts = [(e, texts_for_expert(e)) for e in experts]
+        encoded = 0
+        by_hash: dict[str, np.ndarray] = {}
+        if self.encoder is not None:
+            flat = [t for _, texts in all_texts for t in texts]
+            if cache is not None:
+                before = cache.encoded
+                by_hash = cache.vectors_for(self.encoder, flat, progress=progress)
+                encoded = cache.encoded - before
+            else:
+                unique = {t.hash: t.text for t in flat}
+                matrix = encode_texts(self.encoder, list(unique.values()), progress=progress)
+                by_hash = dict(zip(unique, matrix, strict=True))
+                encoded = len(unique)
+        with self._lock:
+            for expert, texts in all_texts:
+                vectors = {t.key: by_hash[t.hash] for t in texts if t.hash in by_hash}
+                self.upsert(expert, vectors or None, texts=texts)
+            self.lexical.merge()
+        return encoded
+
+    # -- queries -------------------------------------------------------------------------------
+
+    def query_text(self, case: CaseDoc) -> str:
+        """The case text both text channels match with (glossary expansions appended)."""
+        base = f"{case.title}\n{case.description}\n{case.forum or ''}"
+        return case_query_text(case, expand_terms(base, self.glossary))
+
+    def dense_query_text(self, case: CaseDoc) -> str:
+        """The text the dense channel encodes for a case.
+
+        An English-only model turns Chinese characters into noise: on the demo labels, encoding
+        the full text of Chinese cases gave a dense-only nDCG@10 of 0.19, encoding only their
+        English parts (glossary translations, attribute sentences, Latin-script names and
+        acronyms) 0.51. A multilingual encoder gets the full text.
+        """
+        text = self.query_text(case)
+        if self.encoder is not None and self.encoder.multilingual:
+            return text
+        latin = _SPACES.sub(" ", _CJK_TEXT.sub(" ", text)).strip()
+        return latin if len(latin.split()) >= 8 else text
+
+    def encode_case(self, case: CaseDoc) -> np.ndarray | None:
+        """The case's query vector, or ``None`` without an encoder."""
+        if self.encoder is None:
+            return None
+        return self.encoder.encode_query(self.dense_query_text(case))
+
+    def score_case(
+        self,
+        case: CaseDoc,
+        *,
+        query_vector: np.ndarray | None = None,
+        today: dt.date | None = None,
+        use_dense: bool = True,
+    ) -> CaseScores:
+        """Apply the hard rules and compute every channel for every expert (no fusion yet)."""
+        day = case.reference_date or today or dt.date.today()
+        if use_dense and query_vector is None and self.encoder is not None:
+            query_vector = self.encode_case(case)
+        tokens = self.tokenizer(self.query_text(case))
+        k = self.weights.texts_per_expert
+        with self._lock:
+            index = self.index
+            n_slots = index.n_slots
+            slot_ids = list(index.slot_ids)
+            groups = index.group_view()
+            dense = row_cos = None
+            has_vectors = bool(index.dim) and bool(index.has_vector[: index.n_rows].any())
+            if use_dense and query_vector is not None and has_vectors:
+                dense, row_cos = index.dense_scores(query_vector, k)
+            row_lex = self.lexical.scores(tokens, index.n_rows)
+            lex_rows = row_lex.copy()
+            lex_rows[index.row_slot[: index.n_rows] < 0] = -np.inf
+            lexical = grouped_topk_mean(lex_rows, groups, k)
+            lexical = np.nan_to_num(lexical, nan=0.0)
+            struct = self.structured.scores(case, n_slots)
+            structured = struct.combined(self.weights.structured_components)
+
+            eligible = self.structured.used[:n_slots].copy()
+            exclusions: dict[str, Exclusion] = conflict_exclusions(
+                case, self.conflicts, self.common_parties, day
+            )
+            unavailable, absent, full = self.structured.availability(day, n_slots)
+            for mask, code in (
+                (unavailable, "unavailable"),
+                (absent, "absent"),
+                (full, "at_capacity"),
+            ):
+                for slot in np.flatnonzero(mask & eligible).tolist():
+                    expert_id = slot_ids[slot]
+                    if expert_id is None or expert_id in exclusions:
+                        continue
+                    expert = self._experts[expert_id]
+                    params: dict[str, Any] = {}
+                    if code == "absent" and expert.absent_until:
+                        params = {"until": expert.absent_until.isoformat()}
+                    elif code == "at_capacity":
+                        params = {"active": expert.active_cases, "capacity": expert.capacity}
+                    exclusions[expert_id] = Exclusion(expert_id, code, params)
+            for expert_id in exclusions:
+                slot = index.slot_of.get(expert_id)
+                if slot is not None:
+                    eligible[slot] = False
+        return CaseScores(
+            case=case,
+            slot_ids=slot_ids,
+            eligible=eligible,
+            dense=dense,
+            lexical=lexical,
+            structured=structured,
+            components=struct.components,
+            exclusions=sorted(exclusions.values(), key=lambda e: e.expert_id),
+            row_cosines=row_cos,
+            row_lexical=row_lex,
+            query_tokens=tokens,
+            degraded=dense is None,
+        )
+
+    def rank(
+        self,
+        case: CaseDoc,
+        top_k: int = 10,
+        explain: bool = False,
+        *,
+        query_vector: np.ndarray | None = None,
+        today: dt.date | None = None,
+        weights: FusionWeights | None = None,
+    ) -> RankResult:
+        """Rank the eligible experts for ``case``; ``top_k=0`` returns all of them.
+
+        ``today`` (default: the real date) is the day availability and conflict until-dates are
+        judged on, unless the case carries its own ``reference_date``.
+        """
+        weights = weights or self.weights
+        scores = self.score_case(case, query_vector=query_vector, today=today)
+        order = scores.order(weights, top_k)
+        norm = scores.normalised(weights.normalisation)
+        ranking = []
+        for expert_id, score in order:
+            slot = self.index.slot_of[expert_id]
+            channels: dict[str, float | None] = {
+                "dense": _f(scores.dense[slot]) if scores.dense is not None else None,
+                "lexical": _f(scores.lexical[slot]),
+                "structured": _f(scores.structured[slot]),
+            }
+            ranked = RankedExpert(expert_id, score, channels)
+            if explain:
+                ranked.explanation = self._explain(scores, slot, expert_id, channels, norm)
+            ranking.append(ranked)
+        return RankResult(
+            case_id=case.id,
+            ranking=ranking,
+            excluded=scores.exclusions,
+            degraded=scores.degraded,
+            model=self.model_name if not scores.degraded else None,
+        )
+
+    # -- explanations --------------------------------------------------------------------------
+
+    def _explain(
+        self,
+        scores: CaseScores,
+        slot: int,
+        expert_id: str,
+        channels: dict[str, float | None],
+        norm: dict[str, np.ndarray],
+    ) -> dict[str, Any]:
+        expert = self._experts[expert_id]
+        rows = self.index.slot_rows[slot]
+        texts = {t.key: t for t in texts_for_expert(expert)}
+        best_text: dict[str, Any] | None = None
+        if scores.row_cosines is not None:
+            candidates = [(key, row) for key, row in rows.items() if self.index.has_vector[row]]
+            if candidates:
+                key, row = max(candidates, key=lambda kr: (scores.row_cosines[kr[1]], kr[0]))
+                best_text = {
+                    "key": key,
+                    "title": texts[key].title if key in texts else key,
+                    "cosine": _f(scores.row_cosines[row]),
+                }
+        if best_text is None and rows:
+            key, row = max(rows.items(), key=lambda kr: (scores.row_lexical[kr[1]], kr[0]))
+            best_text = {
+                "key": key,
+                "title": texts[key].title if key in texts else key,
+                "bm25": _f(scores.row_lexical[row]),
+            }
+        term_weights: dict[str, float] = {}
+        for t in texts.values():
+            for term, w in self.lexical.term_weights(
+                scores.query_tokens, self.tokenizer(t.text)
+            ).items():
+                term_weights[term] = term_weights.get(term, 0.0) + w
+        shared = display_terms(term_weights, [t.text for t in texts.values()])
+        components = {
+            name: _f(values[slot])
+            for name, values in scores.components.items()
+            if values is not None
+        }
+        return {
+            "best_text": best_text,
+            "matched": matched_attributes(expert, scores.case),
+            "shared_terms": shared,
+            "channels": channels,
+            "normalised": {name: _f(values[slot]) for name, values in sorted(norm.items())},
+            "structured_components": components,
+        }
+
+
+def _f(value: Any) -> float | None:
+    """A JSON-safe float rounded to 4 decimals (``None`` for NaN)."""
+    value = float(value)
+    if not np.isfinite(value):
+        return None
+    return round(value, 4)

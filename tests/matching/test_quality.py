@@ -1,0 +1,70 @@
+"""Ranking quality with the real embedding model on the fixture pool.
+
+Slow to load (the model), so marked ``model``; the model is loaded once per session.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from expertmatch.matching import Matcher, case_from_dict
+
+pytestmark = pytest.mark.model
+
+TODAY = dt.date(2026, 11, 30)
+GERMAN_SEP = {"E01", "E02", "E03", "E12", "E14", "E16"}
+
+
+def test_munich_lte_injunction_ranks_german_sep_practitioners_first(
+    real_matcher: Matcher, cases
+) -> None:
+    result = real_matcher.rank(cases["C01"], top_k=5, explain=True, today=TODAY)
+    top = [r.expert_id for r in result.ranking]
+    assert set(top[:3]) <= GERMAN_SEP, top
+    assert top[0] == "E01", top  # Munich LTE injunction matter, UPC, telecom
+    best = result.ranking[0].explanation["best_text"]
+    assert best["key"].startswith("matter:") and best["cosine"] > 0.5
+    assert not result.degraded
+
+
+def test_chinese_case_finds_german_sep_counsel(real_matcher: Matcher, cases) -> None:
+    result = real_matcher.rank(cases["C03"], top_k=5, today=TODAY)
+    top = [r.expert_id for r in result.ranking]
+    assert "E03" not in top  # conflicted with Huawei via the alias table
+    assert len(set(top[:4]) & GERMAN_SEP) >= 2, top
+
+
+def test_schedule_a_case_ranks_the_illinois_specialist_first(real_matcher: Matcher, cases) -> None:
+    result = real_matcher.rank(cases["C02"], top_k=3, today=TODAY)
+    assert result.ranking[0].expert_id == "E05"
+
+
+@pytest.mark.parametrize(
+    "counterparty",
+    [
+        "Nordvik Telecom Oy",
+        "NORDVIK TELECOM OY",
+        "Nordvik Telecom",
+        "Nordvik Telecom Oy.",
+        "nordvik  telecom, oy",
+        "诺德维克电信",
+        "Nordvik Group AB",
+        {"name_en": "Nordvik Telecom Oyj", "name_zh": "诺德维克电信"},
+    ],
+)
+def test_conflicted_expert_never_appears(real_matcher: Matcher, cases, counterparty) -> None:
+    data = {
+        "id": "CX",
+        "title": cases["C01"].title,
+        "description": cases["C01"].description,
+        "dispute_type": "sep_frand",
+        "jurisdictions": ["DE"],
+        "counterparties": [counterparty],
+    }
+    result = real_matcher.rank(case_from_dict(data), top_k=0, today=TODAY)
+    assert "E02" not in {r.expert_id for r in result.ranking}
+    assert {e.expert_id: e.reason_code for e in result.excluded}["E02"] == "conflict_counterparty"
+    # Expired conflict (E15, until 2020) and a shared word (E16, "Telecom Italia") do not exclude.
+    assert {"E15", "E16"} <= {r.expert_id for r in result.ranking}
