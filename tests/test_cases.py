@@ -11,7 +11,6 @@ from urllib.parse import urlsplit
 import pytest
 from flask import current_app, url_for
 from sqlalchemy import func, select
-from werkzeug.security import generate_password_hash
 
 from expertmatch.extensions import db
 from expertmatch.models import (
@@ -25,16 +24,6 @@ from expertmatch.models import (
 )
 from expertmatch.services import cases, deadlines
 from tests import factories
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request):  # type: ignore[no-untyped-def]
-    """As in conftest, but SQLite in memory: creating the schema there takes a tenth of the
-    time of a file, which keeps this module quick; PostgreSQL runs as usual when configured."""
-    if request.param == "sqlite":
-        return "sqlite://"
-    return request.getfixturevalue("pg_database")
-
 
 DESCRIPTION = "诺德维克在慕尼黑起诉我们的LTE手机侵犯其标准必要专利，要求禁令。"
 
@@ -90,18 +79,6 @@ def error_next_to(page: str, field_id: str) -> str:
     """The error text the `field` macro renders for one field ('' if none)."""
     match = re.search(rf'id="{re.escape(field_id)}-error">(.*?)</p>', page, re.S)
     return unescape(match.group(1)) if match else ""
-
-
-@pytest.fixture(autouse=True)
-def quick_passwords(monkeypatch):  # type: ignore[no-untyped-def]
-    """Accounts here are test furniture: one PBKDF2 round instead of scrypt keeps the module
-    fast (password hashing itself is tested in test_auth)."""
-    from expertmatch.models import users
-
-    monkeypatch.setattr(
-        users, "generate_password_hash",
-        lambda password: generate_password_hash(password, method="pbkdf2:sha256:1"),
-    )
 
 
 @pytest.fixture

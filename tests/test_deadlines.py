@@ -19,16 +19,6 @@ from expertmatch.services.deadlines import (
     parse_rules,
 )
 
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request):  # type: ignore[no-untyped-def]
-    """As in conftest, but SQLite in memory: creating the schema there takes a tenth of the
-    time of a file, which keeps this module quick; PostgreSQL runs as usual when configured."""
-    if request.param == "sqlite":
-        return "sqlite://"
-    return request.getfixturevalue("pg_database")
-
-
 RULES_PATH = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data", "deadline_rules.json")
 RULES = deadlines.load_rules(RULES_PATH)
 TUESDAY = date(2026, 11, 24)

@@ -20,6 +20,7 @@ from expertmatch.models import (
     ExpertProfile,
     PastMatter,
 )
+from expertmatch.services import profiles
 from tests import factories
 
 EXAMPLES = 60
@@ -79,27 +80,12 @@ INTAKE_FIELDS = [
     "consent_conflict_check",
 ]
 PROFILE_FIELDS = [
-    "full_name",
-    "role_type",
-    "headline",
-    "bio",
-    "firm",
-    "profile_language",
-    "jurisdictions",
-    "languages",
-    "dispute_types",
-    "industries",
-    "years_experience",
-    "capacity",
-    "availability",
-    "absent_until",
-    "rapid_response",
-    "location_country",
+    *profiles.PROFILE_FIELDS,
     "admissions-0-jurisdiction",
     "admissions-0-year",
     "admissions-0-status",
 ]
-MATTER_FIELDS = ["title", "summary", "year", "jurisdiction", "dispute_type", "role"]
+MATTER_FIELDS = list(profiles.MATTER_FIELDS)
 
 SETTINGS = settings(
     max_examples=EXAMPLES,

@@ -21,16 +21,6 @@ from expertmatch.services.routing import (
 )
 from tests import factories
 
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request):  # type: ignore[no-untyped-def]
-    """As in conftest, but SQLite in memory: creating the schema there takes a tenth of the
-    time of a file, which keeps this module quick; PostgreSQL runs as usual when configured."""
-    if request.param == "sqlite":
-        return "sqlite://"
-    return request.getfixturevalue("pg_database")
-
-
 DATA = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data")
 TABLE = routing.load_table(os.path.join(DATA, "routing_rules.json"))
 
