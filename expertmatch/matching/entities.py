@@ -127,7 +127,7 @@ _SPACE = re.compile(r"\s+")
 
 
 @functools.lru_cache(maxsize=1)
-def _to_simplified():  # noqa: ANN202 - returns a converter or None
+def _to_simplified():
     """Traditional-to-simplified Chinese conversion when opencc is installed (optional)."""
     try:
         import opencc

@@ -43,7 +43,7 @@ def read_jsonl(
     with handle:
         lineno = 0
         try:
-            for lineno, line in enumerate(handle, start=1):  # noqa: B007 - used after the loop
+            for lineno, line in enumerate(handle, start=1):
                 if not line.strip():
                     continue
                 try:

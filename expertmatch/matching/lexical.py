@@ -105,7 +105,7 @@ class Tokenizer:
 
 
 @functools.lru_cache(maxsize=1)
-def _jieba():  # noqa: ANN202 - the jieba module
+def _jieba():
     import logging
 
     import jieba

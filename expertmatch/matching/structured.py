@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from expertmatch.matching.documents import CaseDoc, ExpertDoc
+from expertmatch.matching.documents import CaseDoc, ExpertDoc, Matter
 
 __all__ = [
     "COMPONENTS",
@@ -220,6 +220,11 @@ class StructuredTable:
         self.ind_m = np.zeros((cap, 16), dtype=bool)
         self.lang_m = np.zeros((cap, 32), dtype=bool)
         self.years = np.full(cap, np.nan, dtype=np.float32)
+        self.experience = np.full(cap, NEUTRAL, dtype=np.float32)
+        self.has_dispute = np.zeros(cap, dtype=bool)
+        self.has_jur = np.zeros(cap, dtype=bool)
+        self.has_ind = np.zeros(cap, dtype=bool)
+        self.has_lang = np.zeros(cap, dtype=bool)
         self.has_matters = np.zeros(cap, dtype=bool)
         self.matter_jur = np.zeros((cap, 1), dtype=np.int32)
         self.matter_dt = np.zeros((cap, 1), dtype=np.int32)
@@ -244,6 +249,11 @@ class StructuredTable:
             setattr(self, name, grown)
         for name, fill in (
             ("years", np.nan),
+            ("experience", NEUTRAL),
+            ("has_dispute", False),
+            ("has_jur", False),
+            ("has_ind", False),
+            ("has_lang", False),
             ("has_matters", False),
             ("available", True),
             ("absent_until", 0),
@@ -279,7 +289,13 @@ class StructuredTable:
         self._ensure(slot)
         self._set_codes("ind_m", self.industries, slot, expert.industries)
         self._set_codes("lang_m", self.languages, slot, expert.languages)
-        self.years[slot] = np.nan if expert.years_experience is None else expert.years_experience
+        years = expert.years_experience
+        self.years[slot] = np.nan if years is None else years
+        self.experience[slot] = NEUTRAL if years is None else 1.0 - np.exp(-years / 8.0)
+        self.has_dispute[slot] = bool(expert.dispute_types)
+        self.has_jur[slot] = bool(expert.jurisdictions)
+        self.has_ind[slot] = bool(expert.industries)
+        self.has_lang[slot] = bool(expert.languages)
         n = len(expert.matters)
         self.has_matters[slot] = n > 0
         if n > self.matter_jur.shape[1]:
@@ -316,7 +332,9 @@ class StructuredTable:
         self.matter_jur[slot] = self._PAD
         self.matter_dt[slot] = self._PAD
         self.years[slot] = np.nan
-        self.has_matters[slot] = False
+        self.experience[slot] = NEUTRAL
+        for name in ("has_dispute", "has_jur", "has_ind", "has_lang", "has_matters"):
+            getattr(self, name)[slot] = False
         self.used[slot] = False
 
     # -- scoring -------------------------------------------------------------------------------
@@ -328,8 +346,20 @@ class StructuredTable:
             [[jurisdiction_relation(c, x) for x in codes] for c in case_jurs], dtype=np.float32
         ).reshape(len(case_jurs), len(codes))
 
+    @staticmethod
+    def _best(matrix: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """Row-wise max of ``matrix * weights``, reading only the columns with weight > 0."""
+        cols = np.flatnonzero(weights > 0)
+        if len(cols) == 0:
+            return np.zeros(matrix.shape[0], dtype=np.float32)
+        return (matrix[:, cols] * weights[cols]).max(axis=1).astype(np.float32)
+
     def scores(self, case: CaseDoc, n_slots: int) -> StructuredScores:
-        """Component scores of every slot ``< n_slots`` for ``case``."""
+        """Component scores of every slot ``< n_slots`` for ``case``.
+
+        Each component reads only the columns (codes) the case relates to, so the cost grows
+        with the number of experts, not with the number of codes in use.
+        """
         comps: dict[str, np.ndarray | None] = dict.fromkeys(COMPONENTS)
         if n_slots == 0:
             return StructuredScores({k: np.zeros(0, np.float32) for k in COMPONENTS})
@@ -343,40 +373,31 @@ class StructuredTable:
                 dtype=np.float32,
             )
             m = self._wide("dispute_m", len(dt_weights))[s, : len(dt_weights)]
-            has = m.any(axis=1)
-            best = (m * dt_weights).max(axis=1) if len(dt_weights) else np.zeros(n_slots)
-            comps["dispute"] = np.where(has, best, NEUTRAL).astype(np.float32)
+            best = self._best(m, dt_weights)
+            comps["dispute"] = np.where(self.has_dispute[s], best, np.float32(NEUTRAL))
 
         # jurisdictions
         jurs = case_jurisdictions(case)
         jur_best = None
         if jurs:
             weights = self._jur_weights(jurs)  # (J_case, codes)
-            m = self._wide("jur_m", weights.shape[1])[s, : weights.shape[1]].astype(np.float32)
-            has = m.any(axis=1)
-            per_case_jur = np.stack([(m * w).max(axis=1) for w in weights], axis=1)
-            comps["jurisdiction"] = np.where(has, per_case_jur.mean(axis=1), NEUTRAL).astype(
-                np.float32
-            )
+            m = self._wide("jur_m", weights.shape[1])[s, : weights.shape[1]]
+            total = np.zeros(n_slots, dtype=np.float32)
+            for w in weights:
+                total += self._best(m, w)
+            comps["jurisdiction"] = np.where(
+                self.has_jur[s], total / len(jurs), np.float32(NEUTRAL)
+            ).astype(np.float32)
             jur_best = weights.max(axis=0)  # each code's best relation to any case jurisdiction
 
         # matters: sum over matters of jurisdiction relation x dispute relation
         if jur_best is not None or dt_weights is not None:
+            n_jur, n_dt = len(self.jurisdictions.codes), len(self.disputes.codes)
             jw = np.concatenate(
-                (
-                    [0.0, NEUTRAL],
-                    jur_best
-                    if jur_best is not None
-                    else np.full(len(self.jurisdictions.codes), NEUTRAL),
-                )
+                ([0.0, NEUTRAL], jur_best if jur_best is not None else np.full(n_jur, NEUTRAL))
             ).astype(np.float32)
             dw = np.concatenate(
-                (
-                    [0.0, NEUTRAL],
-                    dt_weights
-                    if dt_weights is not None
-                    else np.full(len(self.disputes.codes), NEUTRAL),
-                )
+                ([0.0, NEUTRAL], dt_weights if dt_weights is not None else np.full(n_dt, NEUTRAL))
             ).astype(np.float32)
             # Matters store code+2 and code books only grow, so indices stay in range.
             evidence = (jw[self.matter_jur[s]] * dw[self.matter_dt[s]]).sum(axis=1)
@@ -388,24 +409,21 @@ class StructuredTable:
         if case.industry:
             col = self.industries.index.get(case.industry)
             m = self._wide("ind_m", len(self.industries.codes))[s]
-            has = m.any(axis=1)
             hit = m[:, col] if col is not None else np.zeros(n_slots, dtype=bool)
-            comps["industry"] = np.where(has, hit.astype(np.float32), NEUTRAL).astype(np.float32)
+            comps["industry"] = np.where(self.has_ind[s], hit, NEUTRAL).astype(np.float32)
 
         # languages
         langs = case_languages(case)
         if langs:
             m = self._wide("lang_m", len(self.languages.codes))[s]
-            has = m.any(axis=1)
             cols = [self.languages.index[c] for c in langs if c in self.languages.index]
             covered = m[:, cols].sum(axis=1) if cols else np.zeros(n_slots)
-            comps["language"] = np.where(has, covered / len(langs), NEUTRAL).astype(np.float32)
+            comps["language"] = np.where(self.has_lang[s], covered / len(langs), NEUTRAL).astype(
+                np.float32
+            )
 
-        # experience (always informative: it does not depend on the case)
-        years = self.years[s]
-        comps["experience"] = np.where(
-            np.isnan(years), NEUTRAL, 1.0 - np.exp(-np.nan_to_num(years) / 8.0)
-        ).astype(np.float32)
+        # experience does not depend on the case: computed when the expert is stored
+        comps["experience"] = self.experience[s]
         return StructuredScores(comps)
 
     def availability(self, day: dt.date, n_slots: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -448,18 +466,22 @@ def matched_attributes(expert: ExpertDoc, case: CaseDoc) -> dict[str, object]:
     shared = [lang for lang in langs if lang in expert.languages]
     if shared:
         out["languages"] = shared
+
+    def fits(matter: Matter) -> bool:
+        if not (jurs or case.dispute_type):
+            return False
+        if jurs and not (
+            matter.jurisdiction and max(jurisdiction_relation(c, matter.jurisdiction) for c in jurs)
+        ):
+            return False
+        return not case.dispute_type or bool(
+            matter.dispute_type and dispute_relation(case.dispute_type, matter.dispute_type)
+        )
+
     relevant = [
-        m.key
+        {"key": f"matter:{m.key}", "title": m.title, "year": m.year}
         for m in expert.matters
-        if (
-            not jurs
-            or (m.jurisdiction and max(jurisdiction_relation(c, m.jurisdiction) for c in jurs) > 0)
-        )
-        and (
-            not case.dispute_type
-            or (m.dispute_type and dispute_relation(case.dispute_type, m.dispute_type) > 0)
-        )
-        and (jurs or case.dispute_type)
+        if fits(m)
     ]
     if relevant:
         out["relevant_matters"] = relevant

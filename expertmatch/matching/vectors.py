@@ -101,7 +101,7 @@ def encode_texts(
     return np.concatenate(parts, axis=0)
 
 
-def _progress_bar(total: int):  # noqa: ANN202 - tqdm is optional
+def _progress_bar(total: int):
     try:
         from tqdm import tqdm
     except ImportError:  # pragma: no cover

@@ -19,7 +19,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -410,19 +410,9 @@ def sync(st: MatchingState | None = None, *, progress: bool | None = None) -> in
 
 
 def _set_load(st: MatchingState, expert_id: int, load: int) -> None:
-    """Apply a new load without re-encoding: the expert's vectors stay as indexed."""
-    doc = st.matcher.expert(doc_id(expert_id))
-    if doc is None:
-        return
-    index = st.matcher.index
-    slot = index.slot_of[doc.id]
-    vectors = {
-        key: index.vectors[row].copy()
-        for key, row in index.slot_rows[slot].items()
-        if index.has_vector[row]
-    }
-    st.matcher.upsert(replace(doc, active_cases=load), vectors or None)
-    st.loads[expert_id] = load
+    """Apply a new load without re-encoding or re-indexing the expert's texts."""
+    if st.matcher.set_active_cases(doc_id(expert_id), load):
+        st.loads[expert_id] = load
 
 
 # -- what the rest of the app calls ---------------------------------------------------------

@@ -17,6 +17,7 @@ from expertmatch.matching import (
     EntityResolver,
     Glossary,
     Matcher,
+    VectorCache,
     case_from_dict,
     expert_from_dict,
 )
@@ -30,7 +31,7 @@ DEMO = DATA / "demo"
 
 
 @pytest.fixture(scope="module")
-def demo_report(real_encoder):
+def demo_report(real_encoder, request: pytest.FixtureRequest):
     files = [DEMO / n for n in ("experts.jsonl", "cases.jsonl", "labels.jsonl")]
     if not all(f.exists() for f in files):
         pytest.skip("demo data with labels not present")
@@ -48,7 +49,16 @@ def demo_report(real_encoder):
         common_parties=CommonParties.from_file(DATA / "common_parties.txt"),
         glossary=Glossary.from_file(DATA / "glossary.tsv"),
     )
-    matcher.index_experts(experts, progress=False)
+    # Vectors persist in pytest's cache folder between runs (keyed by model and text hash), so
+    # only the first run after a data change pays for encoding the demo pool.
+    cache_file = None
+    vectors = None
+    if getattr(request.config, "cache", None) is not None:
+        cache_file = request.config.cache.mkdir("expertmatch-vectors") / "demo.npz"
+        vectors = VectorCache.load(cache_file, real_encoder.name, real_encoder.dim)
+    matcher.index_experts(experts, cache=vectors, progress=False)
+    if cache_file is not None and vectors is not None:
+        vectors.save(cache_file)
     anchor = json.loads((DEMO / "meta.json").read_text(encoding="utf-8"))["anchor_date"]
     return evaluate(matcher, cases, labels, today=dt.date.fromisoformat(anchor))
 
