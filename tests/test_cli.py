@@ -6,10 +6,14 @@ model-quality tests live in ``tests/matching/test_quality.py``.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from expertmatch.cli import main
 
@@ -151,3 +155,67 @@ def test_labels_for_unknown_cases_are_rejected(tmp_path: Path, capsys) -> None:
     labels.write_text('{"case_id": "C99", "expert_id": "E01", "relevance": 2}\n')
     assert main(["evaluate", *COMMON, "--labels", str(labels)]) == 2
     assert "unknown cases" in capsys.readouterr().err
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=40),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner),
+    max_leaves=12,
+)
+HOSTILE_LINE = st.one_of(
+    st.text(max_size=200),
+    JSON_VALUES.map(lambda v: json.dumps(v, ensure_ascii=False)),
+    st.fixed_dictionaries(
+        {"id": st.text(max_size=20) | st.integers()},
+        optional={
+            "bio": st.text(max_size=300) | st.integers() | st.lists(st.text()),
+            "title": st.text(max_size=100) | st.none(),
+            "description": st.text(alphabet=st.characters(codec="utf-8"), max_size=200),
+            "matters": st.lists(JSON_VALUES, max_size=3) | st.text(),
+            "conflicts": st.lists(JSON_VALUES, max_size=3) | st.integers(),
+            "counterparties": st.lists(JSON_VALUES, max_size=3) | st.text(),
+            "capacity": JSON_VALUES,
+            "jurisdictions": JSON_VALUES,
+        },
+    ).map(lambda d: json.dumps(d, ensure_ascii=False)),
+    st.sampled_from(["{", "\x00", '{"id": "x\\u0000", "bio": "\\ud800"}', "[1,2", "null"]),
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(expert_line=HOSTILE_LINE, case_line=HOSTILE_LINE)
+def test_rank_survives_hostile_jsonl(tmp_path_factory, expert_line: str, case_line: str) -> None:  # type: ignore[no-untyped-def]
+    """Arbitrary lines: either a ranking, or a FILE:LINE error and no output file at all."""
+    folder = tmp_path_factory.mktemp("hostile")
+    experts = folder / "experts.jsonl"
+    cases = folder / "cases.jsonl"
+    good_experts = (DATA / "experts.jsonl").read_text(encoding="utf-8").splitlines()[:3]
+    good_cases = (DATA / "cases.jsonl").read_text(encoding="utf-8").splitlines()[:1]
+    experts.write_text("\n".join([*good_experts, expert_line]) + "\n", encoding="utf-8")
+    cases.write_text("\n".join([*good_cases, case_line]) + "\n", encoding="utf-8")
+    out = folder / "out.jsonl"
+    stderr = io.StringIO()
+    with contextlib.redirect_stderr(stderr):
+        code = main(
+            [
+                "rank",
+                "--experts",
+                str(experts),
+                "--cases",
+                str(cases),
+                "--model",
+                "hashing:16",
+                "--output",
+                str(out),
+            ]
+        )
+    err = stderr.getvalue()
+    assert "Traceback" not in err
+    if code == 0:
+        assert out.exists()
+    else:
+        assert code == 2, err
+        assert ".jsonl:" in err
+        assert not out.exists()
