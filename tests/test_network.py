@@ -99,14 +99,16 @@ def test_return_needs_a_note_and_keeps_the_case_at_the_sender(client, login, net
     referral = db.session.scalar(select(Referral))
     login(net["users"]["b"])
     events = count(AuditEvent)
-    response = client.post(f"/network/referrals/{referral.id}/return", data={"note": "  "})
+    response = client.post(f"/network/referrals/{referral.id}/return", data={"return-note": "  "})
     assert response.status_code == 200
     assert "Say why the case is returned." in response.get_data(as_text=True)
     assert count(AuditEvent) == events
     db.session.expire_all()
     assert db.session.get(Referral, referral.id).status == "pending"
 
-    client.post(f"/network/referrals/{referral.id}/return", data={"note": "Not our industry."})
+    client.post(
+        f"/network/referrals/{referral.id}/return", data={"return-note": "Not our industry."}
+    )
     db.session.expire_all()
     assert db.session.get(Referral, referral.id).status == "returned"
     assert db.session.get(DisputeCase, case.id).centre_id == a.id
@@ -451,3 +453,13 @@ def test_a_pending_referral_can_be_read_but_not_acted_on(client, login, net):  #
     response = client.post(f"/coordinator/cases/{case.id}/propose", data={"experts": [expert.id]})
     assert response.status_code == 403
     assert count(Assignment) == 0
+
+
+def test_the_referral_panel_has_unique_field_ids(client, login, net):  # type: ignore[no-untyped-def]
+    case, b = net["case"], net["b"]
+    login(net["users"]["a"])
+    refer(client, case.id, b.id)
+    login(net["users"]["b"])
+    page = client.get(f"/coordinator/cases/{case.id}").get_data(as_text=True)
+    assert page.count('id="note"') <= 1
+    assert 'for="return-note"' in page and 'id="return-note"' in page

@@ -67,7 +67,7 @@ def _referral_panel(case: DisputeCase) -> dict[str, Any]:
         "can_respond": pending is not None and network_service.can_respond(pending, current_user),
         "refer_form": form,
         "accept_form": AcceptReferralForm(formdata=None),
-        "return_form": ReturnReferralForm(formdata=None),
+        "return_form": ReturnReferralForm(formdata=None, prefix="return"),
     }
 
 
@@ -131,7 +131,7 @@ def accept_referral(referral_id: int):
 @roles_required(*ACTORS)
 def return_referral(referral_id: int):
     referral = _answerable(referral_id)
-    form = ReturnReferralForm()
+    form = ReturnReferralForm(prefix="return")
     if form.validate_on_submit():
         try:
             network_service.return_referral(referral, current_user, form.note.data)
