@@ -172,18 +172,6 @@ def propose(
     return assignment
 
 
-def _coordinators_of(case: DisputeCase) -> list[int]:
-    if case.centre_id is None:
-        return []
-    return list(
-        db.session.scalars(
-            select(User.id).where(
-                User.role == "coordinator", User.centre_id == case.centre_id, User.active.is_(True)
-            )
-        )
-    )
-
-
 def _transition(assignment: Assignment, allowed: tuple[str, ...], **values: Any) -> None:
     """Change an assignment only if it is still in an allowed state: a conditional
     UPDATE, so two people answering or withdrawing at once cannot both win."""
@@ -233,7 +221,7 @@ def accept(assignment: Assignment, by: User, no_conflict: bool) -> Assignment:
             centre_id=case.centre_id,
         )
         link = url_for("coordinator.case_detail", case_id=case.id)
-        for uid in _coordinators_of(case):
+        for uid in audit.coordinator_ids(case.centre_id):
             audit.notify(
                 uid,
                 "proposal.accepted",
@@ -288,7 +276,7 @@ def decline(assignment: Assignment, by: User, reason: str) -> Assignment:
             centre_id=case.centre_id,
         )
         link = url_for("coordinator.case_detail", case_id=case.id)
-        for uid in _coordinators_of(case):
+        for uid in audit.coordinator_ids(case.centre_id):
             audit.notify(
                 uid,
                 "proposal.declined",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from expertmatch.extensions import db
 from expertmatch.models import AuditEvent, Notification, User
 
@@ -34,3 +36,16 @@ def notify(user_id: int, kind: str, link: str | None = None, **params: Any) -> N
     note = Notification(user_id=user_id, kind=kind, link=link, params=params or None)
     db.session.add(note)
     return note
+
+
+def coordinator_ids(centre_id: int | None) -> list[int]:
+    """Active coordinators of a centre: who is told about its cases and referrals."""
+    if centre_id is None:
+        return []
+    return list(
+        db.session.scalars(
+            select(User.id).where(
+                User.role == "coordinator", User.centre_id == centre_id, User.active.is_(True)
+            )
+        )
+    )

@@ -324,18 +324,6 @@ def _apply_deadline(case: DisputeCase, data: CaseData) -> None:
     case.deadline_rule, case.deadline_basis = result.rule_id, result.basis
 
 
-def _coordinators_of(case: DisputeCase) -> list[int]:
-    if case.centre_id is None:
-        return []
-    return list(
-        db.session.scalars(
-            select(User.id).where(
-                User.role == "coordinator", User.centre_id == case.centre_id, User.active.is_(True)
-            )
-        )
-    )
-
-
 def _coordinator_link(case: DisputeCase) -> str | None:
     """The coordinator's case page, once that blueprint registers it."""
     if "coordinator.case_detail" in current_app.view_functions:
@@ -355,7 +343,7 @@ def _submit(case: DisputeCase, user: User) -> None:
         {"reference": case.reference, "centre": decision.centre_code}, centre_id=case.centre_id,
     )
     link = _coordinator_link(case)
-    for uid in _coordinators_of(case):
+    for uid in audit.coordinator_ids(case.centre_id):
         audit.notify(uid, "case.submitted", link, ref=case.reference)
 
 
@@ -463,7 +451,7 @@ def add_message(case: DisputeCase, user: User, body: str) -> CaseMessage:
         ref = case.reference or f"#{case.id}"
         if from_enterprise:
             link = _coordinator_link(case)
-            recipients = _coordinators_of(case)
+            recipients = audit.coordinator_ids(case.centre_id)
         else:
             link = url_for("cases.case_detail", case_id=case.id)
             recipients = _enterprise_readers(case)

@@ -85,17 +85,6 @@ def _case_ref(case: DisputeCase) -> str:
     return case.reference or f"#{case.id}"
 
 
-def coordinator_ids(centre_id: int | None) -> list[int]:
-    """Active coordinators of a centre: who hears about its referrals."""
-    if centre_id is None:
-        return []
-    return list(db.session.scalars(
-        select(User.id).where(
-            User.role == "coordinator", User.centre_id == centre_id, User.active.is_(True)
-        )
-    ))
-
-
 def active_centres() -> list[Centre]:
     return list(db.session.scalars(
         select(Centre).where(Centre.active.is_(True)).order_by(Centre.kind, Centre.code)
@@ -188,7 +177,7 @@ def refer(case: DisputeCase, to_centre_id: int, reason: str, by: User) -> Referr
         db.session.refresh(referral)
         _record_both(by, "case.referred", referral, reason=reason)
         link = url_for("coordinator.case_detail", case_id=case.id)
-        for uid in coordinator_ids(target.id):
+        for uid in audit.coordinator_ids(target.id):
             audit.notify(uid, "case.referred", link, ref=_case_ref(case))
         _commit()
     except Exception:
@@ -230,7 +219,7 @@ def accept_referral(referral: Referral, by: User, note: str | None = None) -> Re
         case.centre_id = referral.to_centre_id
         _record_both(by, "referral.accepted", referral, message=note or None)
         link = url_for("network.referrals")
-        for uid in coordinator_ids(referral.from_centre_id):
+        for uid in audit.coordinator_ids(referral.from_centre_id):
             audit.notify(uid, "referral.accepted", link, ref=_case_ref(case))
         _commit()
     except Exception:
@@ -250,7 +239,7 @@ def return_referral(referral: Referral, by: User, note: str) -> Referral:
         _claim(referral, "returned", by, note)
         _record_both(by, "referral.returned", referral, message=note)
         link = url_for("coordinator.case_detail", case_id=referral.case_id)
-        for uid in coordinator_ids(referral.from_centre_id):
+        for uid in audit.coordinator_ids(referral.from_centre_id):
             audit.notify(uid, "referral.returned", link, ref=_case_ref(referral.case))
         _commit()
     except Exception:
