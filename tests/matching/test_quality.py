@@ -25,7 +25,7 @@ def test_munich_lte_injunction_ranks_german_sep_practitioners_first(
     assert set(top[:3]) <= GERMAN_SEP, top
     assert top[0] == "E01", top  # Munich LTE injunction matter, UPC, telecom
     best = result.ranking[0].explanation["best_text"]
-    assert best["key"].startswith("matter:") and best["cosine"] > 0.5
+    assert best["key"] in {"profile", "matter:1"} and best["cosine"] > 0.5  # 1: the Munich matter
     assert not result.degraded
 
 
