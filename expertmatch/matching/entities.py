@@ -34,6 +34,7 @@ __all__ = [
     "EntityResolver",
     "entity_from_dict",
     "normalise_entity",
+    "to_simplified",
 ]
 
 # Legal-form suffixes as token sequences after punctuation removal ("Co., Ltd." -> co ltd,
@@ -138,6 +139,22 @@ def _to_simplified():
         return None
 
 
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def to_simplified(text: str) -> str:
+    """``text`` with Traditional Chinese characters converted to Simplified (opencc ``t2s``).
+
+    Every text the engine matches on goes through this, so a Taiwanese or Hong Kong intake
+    (華為, 營業秘密) meets Simplified profiles, glossary terms and alias records. Text without
+    Han characters is returned as it is, at the cost of one regex search.
+    """
+    if not _HAN.search(text):
+        return text
+    convert = _to_simplified()
+    return convert(text) if convert is not None else text
+
+
 @functools.lru_cache(maxsize=65536)
 def normalise_entity(name: str) -> str:
     """The comparison key of an entity name.
@@ -146,11 +163,7 @@ def normalise_entity(name: str) -> str:
     ``"华为技术"``; ``"Nordvik Telecom Oy"`` -> ``"nordvik telecom"``. A name made only of a
     legal form keeps it (so "Ltd." is not the empty key).
     """
-    text = unicodedata.normalize("NFKC", name).casefold()
-    if re.search(r"[\u3400-\u9fff]", text):
-        convert = _to_simplified()
-        if convert is not None:
-            text = convert(text)
+    text = to_simplified(unicodedata.normalize("NFKC", name).casefold())
     text = text.replace("&", " and ").replace("+", " and ")
     text = text.replace(".", "")  # "l.l.c." -> "llc", "s.a." -> "sa"
     text = _PUNCT.sub(" ", text)

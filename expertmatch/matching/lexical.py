@@ -28,6 +28,8 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from expertmatch.matching.entities import to_simplified
+
 __all__ = [
     "DEFAULT_GLOSSARY",
     "Glossary",
@@ -125,7 +127,7 @@ def _cjk_terms(run: str, mode: str) -> list[str]:
 
 @functools.lru_cache(maxsize=8192)
 def _tokenize_cached(text: str, cjk: str) -> tuple[str, ...]:
-    text = unicodedata.normalize("NFKC", text).casefold()
+    text = to_simplified(unicodedata.normalize("NFKC", text).casefold())
     out: list[str] = []
     for pattern, term in _PHRASES:
         out.extend(term for _ in pattern.finditer(text))
@@ -359,7 +361,7 @@ class Glossary:
 
     def expand(self, text: str) -> list[str]:
         """The other-language sides of the glossary terms found in ``text``, in text order."""
-        norm = unicodedata.normalize("NFKC", text).casefold()
+        norm = to_simplified(unicodedata.normalize("NFKC", text).casefold())
         out: list[str] = []
         if self._zh_pattern is not None:
             for m in self._zh_pattern.finditer(norm):

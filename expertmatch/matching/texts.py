@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from expertmatch import vocabulary
 from expertmatch.matching.documents import CaseDoc, ExpertDoc, Matter
+from expertmatch.matching.entities import to_simplified
 
 __all__ = [
     "PROFILE_KEY",
@@ -112,13 +113,14 @@ def texts_for_expert(expert: ExpertDoc) -> list[ExpertText]:
     """All texts of an expert in a fixed order: the profile first, then matters as listed.
 
     Empty texts are skipped (a matter with neither title nor summary matches nothing).
+    Traditional Chinese is converted to Simplified, as in the case text.
     """
     out: list[ExpertText] = []
-    text = profile_text(expert)
+    text = to_simplified(profile_text(expert))
     if text:
         out.append(ExpertText(PROFILE_KEY, text, text_hash(text), "Profile"))
     for matter in expert.matters:
-        text = matter_text(matter)
+        text = to_simplified(matter_text(matter))
         if text:
             out.append(ExpertText(matter_key(matter), text, text_hash(text), matter.title))
     return out
@@ -134,7 +136,7 @@ def case_query_text(
 
     ``expansions`` are glossary translations of the case's terms (see
     :mod:`expertmatch.matching.lexical`); appending them lets an English-only model read a
-    Chinese case's key terms.
+    Chinese case's key terms. Traditional Chinese is converted to Simplified.
     """
     parts = [p for p in (case.title, case.description) if p]
     if case.forum:
@@ -150,4 +152,4 @@ def case_query_text(
         parts.append(f"Jurisdictions: {names}.")
     if expansions:
         parts.append(" ".join(expansions))
-    return "\n".join(parts)
+    return to_simplified("\n".join(parts))

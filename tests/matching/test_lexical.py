@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from expertmatch.matching import Glossary, Tokenizer, expand_terms
+from expertmatch.matching import (
+    Glossary,
+    Tokenizer,
+    case_from_dict,
+    expand_terms,
+    expert_from_dict,
+)
+from expertmatch.matching.texts import case_query_text, texts_for_expert
 
 
 @pytest.mark.parametrize(
@@ -47,3 +56,19 @@ def test_glossary_expands_both_ways(tmp_path) -> None:
     loaded = Glossary.from_file(path)
     assert "frozen funds" in loaded.expand("亚马逊冻结资金")
     assert len(loaded) == len(glossary) + 1
+
+
+def test_traditional_chinese_is_matched_as_simplified() -> None:
+    tokenize = Tokenizer()
+    assert tokenize("華為技術 營業秘密 臨時禁令") == tokenize("华为技术 营业秘密 临时禁令")
+    glossary = Glossary.from_file(Path(__file__).parents[2] / "data" / "glossary.tsv")
+    expanded = expand_terms("申請定暫時狀態處分，保護營業秘密", glossary)
+    assert {"preliminary injunction", "trade secret"} <= set(expanded)
+
+
+def test_traditional_text_has_the_same_hash_and_query_as_simplified() -> None:
+    simplified = expert_from_dict({"id": "A", "headline": "商业秘密诉讼律师", "bio": "临时禁令"})
+    traditional = expert_from_dict({"id": "A", "headline": "商業秘密訴訟律師", "bio": "臨時禁令"})
+    assert texts_for_expert(simplified) == texts_for_expert(traditional)
+    case = {"id": "C", "title": "華為起訴我司", "description": "請求禁令"}
+    assert case_query_text(case_from_dict(case)) == "华为起诉我司\n请求禁令"

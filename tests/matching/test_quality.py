@@ -6,10 +6,12 @@ Slow to load (the model), so marked ``model``; the model is loaded once per sess
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 
 from expertmatch.matching import Matcher, case_from_dict
+from expertmatch.matching.documents import ConflictDecl, Party
 
 pytestmark = pytest.mark.model
 
@@ -68,3 +70,51 @@ def test_conflicted_expert_never_appears(real_matcher: Matcher, cases, counterpa
     assert {e.expert_id: e.reason_code for e in result.excluded}["E02"] == "conflict_counterparty"
     # Expired conflict (E15, until 2020) and a shared word (E16, "Telecom Italia") do not exclude.
     assert {"E15", "E16"} <= {r.expert_id for r in result.ranking}
+
+
+def _with_conflict(real_encoder, pool, resolver, expert_id: str, entity: str) -> Matcher:
+    """A matcher over the fixture pool where ``expert_id`` declares a conflict with ``entity``."""
+    experts = []
+    for expert in pool:
+        if expert.id == expert_id:
+            expert = replace(expert, conflicts=(ConflictDecl(entity, "client"),))
+        experts.append(expert)
+    matcher = Matcher(real_encoder, resolver=resolver)
+    matcher.index_experts(experts)
+    return matcher
+
+
+@pytest.mark.parametrize(
+    ("declared", "counterparty"),
+    [
+        ("华为技术有限公司", {"name_en": "Huawei Technologies Co., Ltd."}),
+        ("Huawei Technologies Co., Ltd.", {"name_zh": "华为技术有限公司"}),
+        ("華為技術有限公司", {"name_en": "Huawei Technologies Co., Ltd."}),  # Traditional
+        ("Huawei Technologies Co., Ltd.", {"name_zh": "華為技術有限公司"}),
+    ],
+)
+def test_conflict_holds_across_scripts_in_both_directions(
+    real_encoder, pool, resolver, cases, declared, counterparty
+) -> None:
+    matcher = _with_conflict(real_encoder, pool, resolver, "E01", declared)
+    case = replace(cases["C01"], counterparties=(Party(**counterparty),))
+    result = matcher.rank(case, top_k=0, today=TODAY)
+    assert "E01" not in {r.expert_id for r in result.ranking}
+    assert {e.expert_id: e.reason_code for e in result.excluded}["E01"] == "conflict_counterparty"
+
+
+def test_traditional_chinese_intake_ranks_like_the_simplified_one(
+    real_matcher: Matcher, cases
+) -> None:
+    simplified = cases["C03"]
+    traditional = replace(
+        simplified,
+        title="德國慕尼黑標準必要專利禁令訴訟",
+        description="華為技術有限公司在慕尼黑地區法院起訴我司侵犯其LTE標準必要專利，請求禁令。"
+        "我們需要熟悉FRAND抗辯的德國律師。",
+    )
+    ranked = [
+        [r.expert_id for r in real_matcher.rank(c, top_k=5, today=TODAY).ranking]
+        for c in (simplified, traditional)
+    ]
+    assert ranked[0] == ranked[1]
