@@ -261,6 +261,8 @@ MATRIX: dict[str, tuple[str, str, dict[str, int]]] = {
     "network.markets": ("GET", "/network/markets", expect(("enterprise",))),
     "reports.dashboard": ("GET", "/reports/dashboard", expect(COORD)),
     "reports.chart": ("GET", "/reports/charts/by_status.svg", expect(COORD, ok=404)),
+    # A real table: each reader gets a file of their own scope (a header at least).
+    "reports.table_csv": ("GET", "/reports/tables/status.csv", expect(COORD)),
 }
 
 

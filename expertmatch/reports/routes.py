@@ -1,4 +1,4 @@
-"""Dashboards with charts and their tables."""
+"""Dashboards with charts and their tables, each table also as a CSV file."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from flask_login import current_user
 
 from expertmatch.i18n import current_locale
+from expertmatch.models import utcnow
 from expertmatch.security import roles_required
-from expertmatch.services import charts, reports
+from expertmatch.services import charts, exports, reports
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -62,3 +63,18 @@ def chart(name: str):
     if drawn is None:
         abort(404)
     return Response(drawn.svg, mimetype="image/svg+xml")
+
+
+@bp.route("/tables/<name>.csv")
+@roles_required(*READERS)
+def table_csv(name: str):
+    """The same numbers as the page (same scope), for the reader's own reporting."""
+    if name not in exports.DASHBOARD_TABLES:
+        abort(404)  # refused before any query
+    table = exports.dashboard_table(name, _dashboard())
+    if table is None:
+        abort(404)
+    response = Response(exports.to_csv(table), mimetype="text/csv")
+    response.headers.set("Content-Disposition", "attachment",
+                         filename=exports.filename(name, utcnow().date()))
+    return response
