@@ -142,12 +142,15 @@ def _to_simplified():
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
+@functools.lru_cache(maxsize=16384)
 def to_simplified(text: str) -> str:
     """``text`` with Traditional Chinese characters converted to Simplified (opencc ``t2s``).
 
     Every text the engine matches on goes through this, so a Taiwanese or Hong Kong intake
     (華為, 營業秘密) meets Simplified profiles, glossary terms and alias records. Text without
-    Han characters is returned as it is, at the cost of one regex search.
+    Han characters is returned as it is, at the cost of one regex search. Cached: the same
+    case and profile texts come back with every ranking and explanation (opencc is pure Python,
+    ~0.2 ms per 200 characters).
     """
     if not _HAN.search(text):
         return text

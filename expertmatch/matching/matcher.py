@@ -360,25 +360,26 @@ class Matcher:
         base = f"{case.title}\n{case.description}\n{case.forum or ''}"
         return case_query_text(case, expand_terms(base, self.glossary))
 
-    def dense_query_text(self, case: CaseDoc) -> str:
+    def dense_query_text(self, case: CaseDoc, text: str | None = None) -> str:
         """The text the dense channel encodes for a case.
 
         An English-only model turns Chinese characters into noise: on the demo labels, encoding
         the full text of Chinese cases gave a dense-only nDCG@10 of 0.19, encoding only their
         English parts (glossary translations, attribute sentences, Latin-script names and
-        acronyms) 0.51. A multilingual encoder gets the full text.
+        acronyms) 0.51. A multilingual encoder gets the full text. ``text`` is
+        :meth:`query_text` when the caller has it already.
         """
-        text = self.query_text(case)
+        text = text if text is not None else self.query_text(case)
         if self.encoder is not None and self.encoder.multilingual:
             return text
         latin = _SPACES.sub(" ", _CJK_TEXT.sub(" ", text)).strip()
         return latin if len(latin.split()) >= 8 else text
 
-    def encode_case(self, case: CaseDoc) -> np.ndarray | None:
+    def encode_case(self, case: CaseDoc, text: str | None = None) -> np.ndarray | None:
         """The case's query vector, or ``None`` without an encoder."""
         if self.encoder is None:
             return None
-        return self.encoder.encode_query(self.dense_query_text(case))
+        return self.encoder.encode_query(self.dense_query_text(case, text))
 
     def score_case(
         self,
@@ -390,9 +391,10 @@ class Matcher:
     ) -> CaseScores:
         """Apply the hard rules and compute every channel for every expert (no fusion yet)."""
         day = case.reference_date or today or dt.date.today()
+        text = self.query_text(case)
         if use_dense and query_vector is None and self.encoder is not None:
-            query_vector = self.encode_case(case)
-        tokens = self.tokenizer(self.query_text(case))
+            query_vector = self.encode_case(case, text)
+        tokens = self.tokenizer(text)
         k = self.weights.texts_per_expert
         with self._lock:
             index = self.index
