@@ -236,7 +236,7 @@ def test_csv_cells_never_run_as_formulas():
     assert exports.safe_cell(-3) == "-3"  # a number we computed stays a number
     assert exports.safe_cell(Decimal("-2.5")) == "-2.5"
     assert exports.safe_cell(None) == ""
-    table = exports.Table("t", "T", ("=Name", "Days"), (("=cmd|' /C calc'!A0", -2),))
+    table = exports.Table("t", ("=Name", "Days"), (("=cmd|' /C calc'!A0", -2),))
     text = exports.to_csv(table).decode("utf-8-sig")
     assert list(csv.reader(io.StringIO(text))) == [["'=Name", "Days"],
                                                    ["'=cmd|' /C calc'!A0", "-2"]]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from flask_babel import gettext, ngettext
+from flask_babel import gettext
 
 from expertmatch.i18n import code_name, current_locale
 from expertmatch.services.reports import Dashboard
@@ -32,10 +32,9 @@ Cell = str | int | float | Decimal | None
 
 @dataclass(frozen=True)
 class Table:
-    """One dashboard table, ready to be written: caption, translated headers, rows."""
+    """One dashboard table, ready to be written: translated headers and rows."""
 
     name: str
-    caption: str
     header: tuple[str, ...]
     rows: tuple[tuple[Cell, ...], ...]
 
@@ -69,34 +68,31 @@ def filename(name: str, today: date) -> str:
 def dashboard_table(name: str, data: Dashboard) -> Table | None:
     """The dashboard's table ``name`` in the reader's language, or None for an unknown name."""
     if name == "status":
-        return Table(name, gettext("Cases by status"), (gettext("Status"), gettext("Cases")),
+        return Table(name, (gettext("Status"), gettext("Cases")),
                      tuple((code_name("status", status), n) for status, n in data.by_status))
     if name == "dispute_type":
         return Table(
-            name, gettext("Cases by dispute type"), (gettext("Dispute type"), gettext("Cases")),
+            name, (gettext("Dispute type"), gettext("Cases")),
             tuple((code_name("dispute_type", code) if code else gettext("Not given"), n)
                   for code, n in data.by_dispute_type),
         )
     if name == "speed":
         hours = data.median_hours_to_acceptance
         return Table(
-            name, gettext("Median time from submission to the first accepted assignment"),
-            (gettext("Measure"), gettext("Value")),
+            name, (gettext("Measure"), gettext("Value")),
             ((gettext("Median time (hours)"), None if hours is None else round(hours, 1)),
              (gettext("Cases measured"), data.accepted_cases)),
         )
     if name == "expert_load":
         return Table(
-            name, gettext("Most loaded experts"),
-            (gettext("Expert"), gettext("Current cases"), gettext("Capacity")),
+            name, (gettext("Expert"), gettext("Current cases"), gettext("Capacity")),
             tuple((row.name, row.load, row.capacity) for row in data.expert_load),
         )
     if name == "deadlines":
         return _deadlines(data)
     if name == "recovered":
         return Table(
-            name, gettext("Amounts recovered in closed cases, per currency"),
-            (gettext("Currency"), gettext("Amount recovered"), gettext("Closed cases")),
+            name, (gettext("Currency"), gettext("Amount recovered"), gettext("Closed cases")),
             tuple((row.currency or gettext("Not given"), row.amount, row.cases)
                   for row in data.recovered),
         )
@@ -118,7 +114,4 @@ def _deadlines(data: Dashboard) -> Table:
         if data.network_wide:
             cells = (*cells, case.centre.name(locale) if case.centre else None)
         rows.append(cells)
-    caption = ngettext("Open cases with a response deadline passed or within %(num)d day",
-                       "Open cases with a response deadline passed or within %(num)d days",
-                       data.warning_days)
-    return Table("deadlines", caption, tuple(header), tuple(rows))
+    return Table("deadlines", tuple(header), tuple(rows))
