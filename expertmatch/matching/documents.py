@@ -125,6 +125,12 @@ class CaseDoc:
     forum: str | None = None
     sep_standard: str | None = None
     reference_date: dt.date | None = None
+    # Confidence (0-1) of structured fields that were inferred from the case's text rather than
+    # entered by a person, by field name ("dispute_type", "forum", "jurisdictions", "industry",
+    # "languages"); a field not listed was entered or confirmed by a person (confidence 1).
+    field_confidence: Mapping[str, float] = field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @property
