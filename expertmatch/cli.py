@@ -3,6 +3,8 @@
 ``expertmatch rank``      experts + cases -> JSON Lines, one ranking per case
 ``expertmatch evaluate``  experts + cases + labels -> nDCG@5/10, MRR, recall@10, conflicts
 ``expertmatch tune``      experts + cases + labels -> cross-validated fusion weights
+``expertmatch assign``    experts + cases -> one optimal plan for the whole batch, JSON Lines
+``expertmatch team``      experts + one case + the roles it needs -> the best team, JSON
 
 Every input file is read and validated before anything is written: a malformed line is reported
 as ``FILE:LINE: message`` and the command exits with status 2 without creating the output file
@@ -39,9 +41,11 @@ from expertmatch.matching import (
     expert_from_dict,
     load_encoder,
 )
+from expertmatch.matching.assignment import DEFAULT_DEPTH, MODES, batch_inputs, plan_batch
 from expertmatch.matching.encoders import DEFAULT_MODEL_SPEC, MODEL_SETTING, model_spec_from_env
 from expertmatch.matching.evaluation import evaluate, label_from_dict, labels_by_case, tune
 from expertmatch.matching.jsonl import atomic_writer, read_jsonl
+from expertmatch.matching.team import TeamRole, plan_team, role_from_dict, team_inputs
 
 __all__ = ["main"]
 
@@ -133,6 +137,46 @@ def build_parser() -> argparse.ArgumentParser:
     tn.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
     tn.add_argument("--step", type=float, default=0.1, help="weight grid step (default 0.1)")
     tn.set_defaults(func=cmd_tune)
+
+    asg = sub.add_parser("assign", help="plan the assignment of a whole batch of cases")
+    _add_common(asg, labels=False)
+    asg.add_argument("--per-case", type=int, default=1, help="experts per case (default 1)")
+    asg.add_argument("--firm-limit", type=int, default=None, help="at most N assignments per firm")
+    asg.add_argument(
+        "--mode",
+        choices=MODES,
+        default="total",
+        help="total: maximise total fit; fair: first lift the worst-served case",
+    )
+    asg.add_argument(
+        "--cover-languages",
+        action="store_true",
+        help="each case's team must speak every language of the case",
+    )
+    asg.add_argument(
+        "--cover-forums",
+        action="store_true",
+        help="each case's team must be admitted in every jurisdiction of the case",
+    )
+    asg.add_argument(
+        "--depth", type=int, default=DEFAULT_DEPTH, help="candidates kept per case (checked)"
+    )
+    asg.add_argument("--output", "-o", type=Path, required=True, help="plan file (JSON Lines)")
+    asg.set_defaults(func=cmd_assign)
+
+    tm = sub.add_parser("team", help="assemble the best team for one complex case")
+    _add_common(tm, labels=False)
+    tm.add_argument("--case-id", required=True, help="the case to staff")
+    tm.add_argument(
+        "--roles",
+        required=True,
+        type=Path,
+        help='JSON list of {"role", "jurisdiction", "language", "count"}',
+    )
+    tm.add_argument("--budget", type=float, default=None, help="daily fee budget (CNY)")
+    tm.add_argument("--firm-limit", type=int, default=None, help="at most N members per firm")
+    tm.add_argument("--output", "-o", type=Path, default=None, help="output file (default: stdout)")
+    tm.set_defaults(func=cmd_team)
     return parser
 
 
@@ -248,6 +292,94 @@ def cmd_tune(args: argparse.Namespace) -> int:
         matcher, cases, labels, today=_reference_date(args), folds=args.folds, step=args.step
     )
     print(report.format())
+    return 0
+
+
+def cmd_assign(args: argparse.Namespace) -> int:
+    """``expertmatch assign``: one JSON line per case with the experts the plan gives it."""
+    if args.per_case < 1:
+        raise InputError("--per-case must be at least 1")
+    if args.firm_limit is not None and args.firm_limit < 1:
+        raise InputError("--firm-limit must be at least 1")
+    if args.depth < 1:
+        raise InputError("--depth must be at least 1")
+    experts, cases = _load_inputs(args)
+    matcher = _build_matcher(args, experts)
+    inputs = batch_inputs(
+        matcher,
+        cases,
+        slots=args.per_case,
+        today=_reference_date(args),
+        cover_languages=args.cover_languages,
+        cover_forums=args.cover_forums,
+    )
+    plan = plan_batch(
+        inputs.cases,
+        inputs.experts,
+        inputs.fits,
+        mode=args.mode,
+        firm_limit=args.firm_limit,
+        depth=args.depth,
+        exclusions=inputs.exclusions,
+    )
+    with atomic_writer(args.output) as out:
+        for row in plan.cases:
+            out.write(json.dumps(row.to_dict(), ensure_ascii=False) + "\n")
+    summary = plan.summary()
+    print(
+        "expertmatch: {assigned} assignments for {cases} cases ({cases_short} short), "
+        "total fit {total_fit}, worst-served {worst_fit}, {experts_used} experts, "
+        "optimal: {proven_optimal}".format(**summary),
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _read_roles(path: Path) -> list[TeamRole]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot be read ({exc})") from None
+    try:
+        items = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+    if not isinstance(items, list) or not items:
+        raise InputError(f"{path}: must be a non-empty JSON list of requirements")
+    roles = []
+    for number, item in enumerate(items, start=1):
+        try:
+            roles.append(role_from_dict(item))
+        except InputError as exc:
+            raise InputError(f"{path}: requirement {number}: {exc.message}") from None
+    return roles
+
+
+def cmd_team(args: argparse.Namespace) -> int:
+    """``expertmatch team``: the best team for one case, and the requirements left uncovered."""
+    roles = _read_roles(args.roles)
+    experts, cases = _load_inputs(args)
+    case = next((c for c in cases if c.id == args.case_id), None)
+    if case is None:
+        raise InputError(f"{args.cases}: no case with id {args.case_id!r}")
+    matcher = _build_matcher(args, experts)
+    eligible, excluded, exclusions = team_inputs(matcher, case, today=_reference_date(args))
+    team = plan_team(
+        eligible,
+        roles,
+        budget=args.budget,
+        firm_limit=args.firm_limit,
+        excluded_docs=excluded,
+        exclusions=exclusions,
+    )
+    payload = json.dumps({"case_id": case.id, **team.to_dict()}, ensure_ascii=False, indent=2)
+    if args.output is None:
+        sys.stdout.write(payload + "\n")
+    else:
+        with atomic_writer(args.output) as out:
+            out.write(payload + "\n")
     return 0
 
 

@@ -12,6 +12,7 @@ nor hurts an expert). A field of the wrong type raises :class:`InputError` namin
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -86,6 +87,10 @@ class ExpertDoc:
     matters: tuple[Matter, ...] = ()
     profile_language: str | None = None
     firm: str | None = None
+    # What kind of expert (``lawyer``, ``patent_attorney``, ``technical_expert``, ``economist``,
+    # ``mediator``) and their usual daily rate in CNY: team assembly covers roles within a budget.
+    role_type: str | None = None
+    daily_rate: float | None = None
 
 
 @dataclass(frozen=True)
@@ -222,6 +227,8 @@ def _get_number(d: Mapping[str, Any], name: str) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InputError(f"field '{name}' must be a number, got {_type_name(value)}")
+    if not math.isfinite(value):
+        raise InputError(f"field '{name}' must be a finite number")
     if value < 0:
         raise InputError(f"field '{name}' must not be negative")
     return float(value)
@@ -359,6 +366,8 @@ def expert_from_dict(d: Mapping[str, Any]) -> ExpertDoc:
         matters=matters,
         profile_language=_get_code(d, "profile_language"),
         firm=_get_str(d, "firm"),
+        role_type=_get_code(d, "role_type"),
+        daily_rate=_get_number(d, "daily_rate"),
     )
 
 
