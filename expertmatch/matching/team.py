@@ -22,6 +22,7 @@ Pure library: numpy and scipy only.
 
 from __future__ import annotations
 
+import bisect
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -243,10 +244,12 @@ def plan_team(
     ids = [c.expert_id for c in candidates]
     if len(set(ids)) != len(ids):
         raise InputError("an expert is listed twice among the candidates")
-    pairs = [
-        (r, j) for r, role in enumerate(roles) for j, c in enumerate(candidates) if c.fills(role)
-    ]
     seats = sum(role.count for role in roles)
+    pairs = [
+        (r, j)
+        for r, role in enumerate(roles)
+        for j in _undominated(candidates, role, seats, firm_limit is not None)
+    ]
     chosen: list[tuple[int, int]] = []
     if pairs:
         chosen = _solve(candidates, roles, pairs, seats, budget, firm_limit)
@@ -277,6 +280,46 @@ def plan_team(
     cost = float(sum(candidates[j].daily_rate or 0.0 for j in used))
     unpriced = sorted(candidates[j].expert_id for j in used if candidates[j].daily_rate is None)
     return TeamPlan(members, uncovered, cost, unpriced, time.perf_counter() - started)
+
+
+def _undominated(
+    candidates: Sequence[TeamCandidate], role: TeamRole, seats: int, firms_matter: bool
+) -> list[int]:
+    """The candidates for ``role`` that some optimal team may need.
+
+    A candidate k is dropped when ``seats`` others for the same role dominate them (fit at least
+    as high, daily rate at most as high) and — under a firm limit — those dominators come from
+    ``seats`` different firms (an expert without a firm counts as a firm of their own). The rest
+    of a team holds at most ``seats - 1`` members, so at most ``seats - 1`` of those firms are
+    represented in it; a dominator from a firm that is not can take k's seat at no loss of fit,
+    budget or firm room. Exact, and it keeps the integer programme small whatever the pool.
+    """
+    types, juris, lang = set(role.role_types), role.jurisdiction, role.language
+    fitting = [
+        j
+        for j, c in enumerate(candidates)
+        if c.role_type in types
+        and (juris is None or juris in c.jurisdictions)
+        and (lang is None or lang in c.languages)
+    ]
+    fitting.sort(key=lambda j: (-candidates[j].fit, candidates[j].expert_id))
+    unit_rate: dict[str, float] = {}  # per firm (or expert): the lowest rate seen so far
+    rates: list[float] = []  # those lowest rates, sorted
+    keep = []
+    for j in fitting:
+        c = candidates[j]
+        rate = c.daily_rate or 0.0
+        if bisect.bisect_right(rates, rate) < seats:
+            keep.append(j)
+        firm = (c.firm or "").strip().casefold()
+        unit = f"firm:{firm}" if firms_matter and firm else f"expert:{c.expert_id}"
+        old = unit_rate.get(unit)
+        if old is None or rate < old:
+            if old is not None:
+                del rates[bisect.bisect_left(rates, old)]
+            bisect.insort(rates, rate)
+            unit_rate[unit] = rate
+    return keep
 
 
 def _solve(

@@ -167,7 +167,9 @@ def test_bad_input_is_refused_with_a_clear_message() -> None:
         plan_batch(_cases(1), _experts([1]), np.zeros((1, 1)), firm_limit=0)
 
 
-def _brute_force_total(fits: np.ndarray, caps: list[int], slots: int) -> float:
+def _brute_force_total(
+    fits: np.ndarray, caps: list[int], slots: int, firms: list, firm_limit: int | None
+) -> float:
     n_c, n_e = fits.shape
     options = []
     for i in range(n_c):
@@ -182,6 +184,12 @@ def _brute_force_total(fits: np.ndarray, caps: list[int], slots: int) -> float:
         for picks in combo:
             for j in picks:
                 load[j] += 1
+        per_firm: dict[str, int] = {}
+        for j in range(n_e):
+            if firms[j]:
+                per_firm[firms[j]] = per_firm.get(firms[j], 0) + load[j]
+        if firm_limit is not None and any(n > firm_limit for n in per_firm.values()):
+            continue
         if all(load[j] <= caps[j] for j in range(n_e)):
             total = sum(float(fits[i, j]) for i, picks in enumerate(combo) for j in picks)
             best = max(best, total)
@@ -194,20 +202,29 @@ def _brute_force_total(fits: np.ndarray, caps: list[int], slots: int) -> float:
     st.integers(1, 4),
     st.integers(1, 2),
     st.integers(0, 2**32 - 1),
+    st.sampled_from([None, 1, 2]),
 )
-def test_plans_are_feasible_and_total_mode_is_optimal(n_c, n_e, slots, seed) -> None:  # type: ignore[no-untyped-def]
+def test_plans_are_feasible_and_total_mode_is_optimal(n_c, n_e, slots, seed, firm_limit) -> None:  # type: ignore[no-untyped-def]
     rng = np.random.default_rng(seed)
     fits = np.round(rng.random((n_c, n_e)), 3).astype(np.float32)
     fits[rng.random((n_c, n_e)) < 0.2] = np.nan
     caps = rng.integers(0, 3, n_e).tolist()
-    cases, experts = _cases(n_c, slots), _experts(caps)
+    firms = [[None, "A", "B"][int(k)] for k in rng.integers(0, 3, n_e)]
+    cases, experts = _cases(n_c, slots), _experts(caps, firms)
+    limit = {"firm_limit": firm_limit}
     for mode in ("total", "fair"):
-        plan = plan_batch(cases, experts, fits, mode=mode, depth=1)
-        _check_feasible(plan, cases, experts, fits)
+        plan = plan_batch(cases, experts, fits, mode=mode, depth=1, **limit)
+        _check_feasible(plan, cases, experts, fits, firm_limit)
         for row in plan.cases:
             if len(row.experts) < slots:
                 assert row.shortfall is not None and row.shortfall.short
-    plan = plan_batch(cases, experts, fits, depth=1)
+    plan = plan_batch(cases, experts, fits, depth=1, **limit)
     assert plan.proven_optimal
-    assert plan.total_fit == pytest.approx(_brute_force_total(fits, caps, slots), abs=1e-4)
-    assert plan.total_fit >= greedy_plan(cases, experts, fits).total_fit - 1e-6
+    fair_shallow = plan_batch(cases, experts, fits, mode="fair", depth=1, **limit)
+    fair_full = plan_batch(cases, experts, fits, mode="fair", depth=n_e, **limit)
+    assert fair_shallow.proven_optimal
+    assert fair_shallow.worst_fit == pytest.approx(fair_full.worst_fit, abs=1e-6)
+    assert fair_shallow.total_fit == pytest.approx(fair_full.total_fit, abs=1e-4)
+    best = _brute_force_total(fits, caps, slots, firms, firm_limit)
+    assert plan.total_fit == pytest.approx(best, abs=1e-4)
+    assert plan.total_fit >= greedy_plan(cases, experts, fits, **limit).total_fit - 1e-6

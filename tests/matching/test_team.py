@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from expertmatch.matching.errors import InputError
 from expertmatch.matching.rules import Exclusion
@@ -116,3 +118,63 @@ def test_requirements_are_parsed_strictly() -> None:
             role_from_dict(bad)
     with pytest.raises(InputError, match="at least one role"):
         plan_team([], [])
+
+
+def _brute_force(pool, roles, budget, firm_limit):  # type: ignore[no-untyped-def]
+    import itertools
+
+    best = (-1, -1.0)
+    for choice in itertools.product(range(len(roles) + 1), repeat=len(pool)):
+        filled = [0] * len(roles)
+        cost, fit, firms = 0.0, 0.0, {}
+        ok = True
+        for c, r in zip(pool, choice, strict=True):
+            if r == len(roles):
+                continue
+            if not c.fills(roles[r]):
+                ok = False
+                break
+            filled[r] += 1
+            cost += c.daily_rate or 0.0
+            fit += c.fit
+            if c.firm:
+                firms[c.firm] = firms.get(c.firm, 0) + 1
+        if not ok or any(f > role.count for f, role in zip(filled, roles, strict=True)):
+            continue
+        if budget is not None and cost > budget + 1e-9:
+            continue
+        if firm_limit is not None and any(n > firm_limit for n in firms.values()):
+            continue
+        best = max(best, (sum(filled), round(fit, 6)))
+    return best
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 100),
+            st.sampled_from(["lawyer", "economist"]),
+            st.sampled_from([None, "F1", "F2"]),
+            st.sampled_from([None, 10.0, 20.0, 30.0]),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=7,
+    ),
+    st.integers(1, 3),
+    st.sampled_from([None, 25.0, 45.0]),
+    st.sampled_from([None, 1, 2]),
+)
+def test_the_team_is_optimal_including_the_pruning(raw, count, budget, firm_limit) -> None:  # type: ignore[no-untyped-def]
+    pool = [
+        _c(f"X{i}", fit / 100, role, ["DE"] if de else ["US"], firm=firm, rate=rate)
+        for i, (fit, role, firm, rate, de) in enumerate(raw)
+    ]
+    roles = [TeamRole("counsel", jurisdiction="DE", count=count), TeamRole("economist")]
+    plan = plan_team(pool, roles, budget=budget, firm_limit=firm_limit)
+    seats, fit = _brute_force(pool, roles, budget, firm_limit)
+    assert len(plan.members) == seats
+    assert plan.total_fit == pytest.approx(fit, abs=1e-6)
+    missing = sum(u.missing for u in plan.uncovered)
+    assert missing == sum(r.count for r in roles) - seats
