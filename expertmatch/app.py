@@ -41,6 +41,9 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     security.init_app(app, login_manager)
     i18n.init_app(app)
+    from expertmatch import jobs
+
+    jobs.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -49,6 +52,7 @@ def register_blueprints(app: Flask) -> None:
     from expertmatch.coordinator.routes import bp as coordinator_bp
     from expertmatch.errors import bp as errors_bp
     from expertmatch.experts.routes import bp as experts_bp
+    from expertmatch.jobs.routes import bp as jobs_bp
     from expertmatch.main.routes import bp as main_bp
     from expertmatch.network.routes import bp as network_bp
     from expertmatch.pool.routes import bp as pool_bp
@@ -63,6 +67,7 @@ def register_blueprints(app: Flask) -> None:
         pool_bp,
         reports_bp,
         network_bp,
+        jobs_bp,
         errors_bp,
     ):
         app.register_blueprint(blueprint)

@@ -61,11 +61,21 @@ def defaults(app: Flask) -> dict[str, Any]:
         "LOGIN_RATE_LIMIT": "10 per minute; 50 per hour",
         "CLUSTER_THRESHOLD": 3,
         "CLUSTER_WINDOW_DAYS": 30,
-        "IMPORT_MAX_ROWS": 5000,
-        # Uploaded CSV files wait here between preview and confirm (share it between hosts).
+        "IMPORT_MAX_ROWS": 50_000,
+        "IMPORT_MAX_BYTES": 64 * 1024 * 1024,
+        # Uploaded CSV files wait here between preview and confirm, and until a worker has
+        # written their rows: with workers on other machines, point it at a shared folder.
         "IMPORT_UPLOAD_DIR": os.path.join(app.instance_path, "imports"),
-        # Encode imported experts in the request instead of a background thread.
-        "IMPORT_ENCODE_INLINE": False,
+        # The task queue (expertmatch.jobs): Redis when set, else a SQLite file in instance/.
+        "REDIS_URL": None,
+        "QUEUE_FILE": None,
+        # Run jobs in the calling process (None: only when ENV_NAME is "testing").
+        "JOBS_IMMEDIATE": None,
+        "JOB_RETRY_DELAY_SECONDS": 5,  # doubled at each retry of a failed chunk
+        "JOB_STALE_SECONDS": 600,  # a chunk claimed longer ago is handed to another worker
+        "JOBS_PRELOAD_MODEL": True,  # a worker loads the embedding model when it starts
+        # How often a process looks for experts changed by other processes (0: every ranking).
+        "MATCHING_SYNC_SECONDS": 2,
         "DATA_DIR": os.path.join(os.path.dirname(os.path.dirname(__file__)), "data"),
     }
 
@@ -114,6 +124,8 @@ def load_config(app: Flask, test_config: dict[str, Any] | None = None) -> None:
     )
     env_name = app.config["ENV_NAME"]
     development = env_name in ("development", "testing")
+    if app.config.get("JOBS_IMMEDIATE") is None:
+        app.config["JOBS_IMMEDIATE"] = env_name == "testing"
     if not app.config.get("SECRET_KEY"):
         if not development:
             raise ConfigError(

@@ -26,6 +26,7 @@ NAVIGATION: dict[str, list[tuple[str, str]]] = {
         ("coordinator.audit_log", N_("Audit log")),
         ("network.warnings", N_("Warnings")),
         ("network.referrals", N_("Referrals")),
+        ("jobs.index", N_("Jobs")),
     ],
     "network": [
         ("main.landing", N_("Home")),
@@ -44,6 +45,7 @@ NAVIGATION: dict[str, list[tuple[str, str]]] = {
         ("network.warnings", N_("Warnings")),
         ("pool.experts", N_("Experts")),
         ("coordinator.audit_log", N_("Audit log")),
+        ("jobs.index", N_("Jobs")),
     ],
 }
 

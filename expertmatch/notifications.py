@@ -24,6 +24,10 @@ TEXTS = {
     "warning.published": N_("New risk warning: %(title)s"),
     "referral.accepted": N_("Your referral of case %(ref)s was accepted: the case moved."),
     "referral.returned": N_("Your referral of case %(ref)s was returned with a note."),
+    "case.deadline_risk": N_("The response deadline of case %(ref)s is close or past "
+                             "(%(days)s days left)."),
+    "cluster.suggested": N_("%(cases)s cases of several centres share a counterparty, counsel "
+                            "or forum: consider a risk warning."),
 }
 
 

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from expertmatch.extensions import db
-from expertmatch.models import AuditEvent
+from expertmatch.models import AuditEvent, Job
 from expertmatch.services import assignments
 from tests import factories
 
@@ -66,6 +66,9 @@ def _world() -> World:
         detail={"expert_ids": []},
     )
     db.session.add(event)
+    job = Job(kind="reindex", state="done", centre_id=centre_b.id,
+              started_by_id=other_coordinator.id)
+    db.session.add(job)
     db.session.commit()
     ids = {
         "case_id": foreign_case.id,
@@ -75,6 +78,7 @@ def _world() -> World:
         "conflict_id": other_expert.conflicts[0].id,
         "expert_id": other_expert.id,
         "event_id": event.id,
+        "job_id": job.id,
     }
     return World(users, {actor: u.email for actor, u in users.items()}, ids)
 
@@ -214,6 +218,16 @@ MATRIX: dict[str, tuple[str, str, dict[str, int]]] = {
         "/pool/imports/{event_id}",
         {**expect(COORD_ACT), "coordinator": 404},
     ),
+    # Background jobs (issue 14): coordinators see their centre's, admins all.
+    "jobs.index": ("GET", "/jobs/", expect(COORD_ACT)),
+    "jobs.detail": ("GET", "/jobs/{job_id}", {**expect(COORD_ACT), "coordinator": 404}),
+    "jobs.progress": ("GET", "/jobs/{job_id}/progress", {**expect(COORD_ACT), "coordinator": 404}),
+    "jobs.cancel": (
+        "POST",
+        "/jobs/{job_id}/cancel",
+        {**expect(COORD_ACT, ok=302), "coordinator": 404},
+    ),
+    "jobs.reindex": ("POST", "/jobs/reindex", expect(("admin",), ok=302)),
     # The response network (issue 8): network staff and admins read the dashboard and centres,
     # admins manage centres, coordinators refer / answer referrals and publish warnings.
     "network.dashboard": ("GET", "/network/", expect(("network", "admin"))),

@@ -10,6 +10,7 @@ import types
 from datetime import date, timedelta
 
 import pytest
+from flask import current_app
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
@@ -51,7 +52,6 @@ def import_setup(request, tmp_path_factory, monkeypatch):  # type: ignore[no-unt
     app = request.getfixturevalue("app")
     tmp_path = tmp_path_factory.mktemp("import")
     app.config["IMPORT_UPLOAD_DIR"] = str(tmp_path / "uploads")
-    app.config["IMPORT_ENCODE_INLINE"] = True
     try:
         import expertmatch.services.matching as matching
     except ImportError:
@@ -411,7 +411,8 @@ def test_confirm_imports_exactly_the_valid_rows(client, ctx, coordinator, import
     assert import_setup.calls == [[imported.id]]  # handed to the matching engine after commit
     status = client.get(response.headers["Location"])
     assert status.status_code == 200
-    assert "1 expert was imported." in page_of(status)
+    assert "The import of 1 expert has started." in page_of(status)
+    assert "Done" in page_of(status)  # the job ran (in process, in tests)
     # The same preview cannot be imported twice.
     again = client.post("/pool/import/confirm", data={"ticket": ticket_of(preview)},
                         follow_redirects=True)
@@ -432,12 +433,18 @@ def test_import_is_all_or_nothing(client, ctx, coordinator, monkeypatch):  # typ
     monkeypatch.setattr(imports.audit, "record", fail)
     response = client.post("/pool/import/confirm", data={"ticket": ticket_of(preview)},
                            follow_redirects=True)
-    assert "nothing was saved" in page_of(response)
+    page = page_of(response)
+    assert "Waiting for a worker" in page and "disk full" in page  # to be retried
     assert count(ExpertProfile) == before
     monkeypatch.undo()
-    # The upload was given back: the same preview can be confirmed once the fault is gone.
-    client.post("/pool/import/confirm", data={"ticket": ticket_of(preview)})
+    # The job kept the file: once the fault is gone its retry imports every row, once.
+    from expertmatch.services import jobs
+
+    jobs.recover(stale_seconds=0)
     assert count(ExpertProfile) == before + 5
+    jobs.recover(stale_seconds=0)
+    assert count(ExpertProfile) == before + 5
+    assert "Done" in page_of(client.get(response.request.path))
 
 
 def test_encoding_failure_does_not_lose_the_import(client, ctx, coordinator, monkeypatch,
@@ -525,8 +532,9 @@ def test_huge_and_malformed_cells_get_row_messages(client, ctx, coordinator):  #
 
 
 def test_file_too_large(client, ctx, coordinator):  # type: ignore[no-untyped-def]
+    current_app.config["IMPORT_MAX_BYTES"] = 2 * 1024 * 1024
     big = csv_bytes([row("Big", bio="x" * 10_000)] * 230)  # about 2.3 MB, under the app limit
-    assert 2 * 1024 * 1024 < len(big) < 4 * 1024 * 1024
+    assert 2 * 1024 * 1024 < len(big) < 3 * 1024 * 1024
     response = upload(client, big)
     assert response.status_code == 200
     assert "larger than 2 MB" in page_of(response)
@@ -564,10 +572,13 @@ def test_import_status_shows_the_encoding_progress(client, ctx, coordinator, mon
     preview = upload(client, csv_bytes(rows))
     location = client.post("/pool/import/confirm",
                            data={"ticket": ticket_of(preview)}).headers["Location"]
+    job_page = page_of(client.get(location))
+    assert "Done" in job_page and "See the result" in job_page
+    location = re.search(r'class="job-result"[^>]*><a href="([^"]+)"', job_page).group(1)
     monkeypatch.setattr(import_setup.matching, "vectors_pending", lambda ids: (1, len(ids)))
     running = client.get(location)
     assert "Encoding texts: 1 of 5 experts done" in page_of(running)
-    assert running.headers["Refresh"] == "5"  # reloads itself, no JavaScript needed
+    assert "Refresh" not in running.headers  # the jobs page shows live progress instead
     monkeypatch.setattr(import_setup.matching, "vectors_pending", lambda ids: (5, 5))
     done = client.get(location)
     assert "all 5 experts are encoded" in page_of(done) and "Refresh" not in done.headers

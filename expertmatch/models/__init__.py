@@ -13,6 +13,7 @@ from expertmatch.models.cases import (
 from expertmatch.models.centres import Centre
 from expertmatch.models.entities import Entity, EntityAlias
 from expertmatch.models.experts import Admission, DeclaredConflict, ExpertProfile, PastMatter
+from expertmatch.models.jobs import FINAL_STATES, Job, JobChunk
 from expertmatch.models.network import (
     REFERRAL_STATUSES,
     Referral,
@@ -24,6 +25,7 @@ from expertmatch.models.users import ROLES, Invitation, User, hash_token
 from expertmatch.models.vectors import TextVector
 
 __all__ = [
+    "FINAL_STATES",
     "OPEN_STATUSES",
     "REFERRAL_STATUSES",
     "ROLES",
@@ -40,6 +42,8 @@ __all__ = [
     "EntityAlias",
     "ExpertProfile",
     "Invitation",
+    "Job",
+    "JobChunk",
     "Notification",
     "Organisation",
     "PastMatter",

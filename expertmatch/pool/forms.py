@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -11,7 +12,7 @@ from wtforms.validators import Email, InputRequired, Length, NumberRange, Option
 
 from expertmatch import i18n
 from expertmatch.forms import NoNul, StrippedStringField, StrippedTextAreaField
-from expertmatch.services.imports import MAX_FILE_BYTES
+from expertmatch.services.imports import max_file_bytes, too_large_message
 
 
 class ExpertSearchForm(FlaskForm):
@@ -81,16 +82,21 @@ class ImportUploadForm(FlaskForm):
             FileRequired(message=_l("Choose a CSV file to upload.")),
             FileAllowed(["csv"], message=_l("Upload a .csv file (comma-separated, UTF-8).")),
         ],
-        description=_l("At most 2 MB, UTF-8 (with or without BOM), first line naming the "
-                       "columns."),
     )
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.file.description = _("At most %(size)d MB and %(rows)d rows, UTF-8 (with or "
+                                  "without BOM), first line naming the columns.",
+                                  size=max_file_bytes() // (1024 * 1024),
+                                  rows=int(current_app.config["IMPORT_MAX_ROWS"]))
 
     def read_file(self) -> bytes | None:
         """The upload's bytes, or None with an error on the field when it is too large."""
-        data = self.file.data.read(MAX_FILE_BYTES + 1)
-        if len(data) > MAX_FILE_BYTES:
-            self.file.errors = [*self.file.errors, _("The file is larger than 2 MB. Split it "
-                                                       "into smaller files.")]
+        limit = max_file_bytes()
+        data = self.file.data.read(limit + 1)
+        if len(data) > limit:
+            self.file.errors = [*self.file.errors, str(too_large_message(limit))]
             return None
         return data
 

@@ -283,13 +283,15 @@ def _too_large(error: RequestEntityTooLarge):  # type: ignore[no-untyped-def]
         return render_template("errors/error.html", code=413,
                                message=_("The upload is too large.")), 413
     form = ImportUploadForm(formdata=None)
-    form.file.errors = [_("The file is larger than 2 MB. Split it into smaller files.")]
+    form.file.errors = [str(imports.too_large_message(imports.max_file_bytes()))]
     return _render_upload(form, 413)
 
 
 @bp.route("/import", methods=["GET", "POST"])
 @roles_required(*POOL_EDITORS)
 def import_experts():
+    # Uploads here may be far larger than any other form (IMPORT_MAX_BYTES, 50k rows).
+    request.max_content_length = imports.max_file_bytes() + 1024 * 1024
     form = ImportUploadForm()
     if not form.validate_on_submit():
         return _render_upload(form)
@@ -314,36 +316,24 @@ def import_confirm():
         flash(_("This preview has expired. Upload the file again."), "error")
         return redirect(url_for("pool.import_experts"))
     try:
-        ticket = imports.read_ticket(form.ticket.data, current_user)
-        claimed = imports.claim_upload(ticket)
+        confirmation = imports.confirm(form.ticket.data, current_user)
     except imports.ImportRefused as refused:
         flash(str(refused.message), "error")
         return redirect(url_for("pool.import_experts"))
-    try:
-        with open(claimed, "rb") as handle:
-            data = handle.read(imports.MAX_FILE_BYTES + 1)
-        # Validated again: the pool may have changed since the preview.
-        preview = imports.preview_upload(data)
-        if preview.fingerprint != ticket.fingerprint:
-            imports.release_upload(claimed, ticket, keep=False)
-            ticket_text = imports.stash_upload(data, current_user, preview, ticket.filename) if (
-                preview.valid_rows) else None
-            return _render_preview(
-                preview, ticket_text, ticket.filename,
-                notice=_("The pool changed since the preview (for example, an expert with one of "
-                         "these emails was added). Nothing was imported: check the rows again."),
-            )
-        result = imports.import_experts(preview, current_user, ticket.filename)
-    except (imports.ImportRefused, SQLAlchemyError) as error:
-        imports.release_upload(claimed, ticket, keep=True)
+    except SQLAlchemyError as error:
         current_app.logger.warning("expert import refused: %s", error)
         flash(_("The import failed and nothing was saved. Please try again."), "error")
         return redirect(url_for("pool.import_experts"))
-    imports.release_upload(claimed, ticket, keep=False)
-    flash(ngettext("%(num)d expert was imported.", "%(num)d experts were imported.",
-                   len(result.expert_ids)), "success")
-    imports.start_encoding(current_app._get_current_object(), result.expert_ids)  # type: ignore[attr-defined]
-    return redirect(url_for("pool.import_status", event_id=result.event_id))
+    if confirmation.job is None:
+        return _render_preview(
+            confirmation.preview, confirmation.ticket, confirmation.filename,
+            notice=_("The pool changed since the preview (for example, an expert with one of "
+                     "these emails was added). Nothing was imported: check the rows again."),
+        )
+    flash(ngettext("The import of %(num)d expert has started. Its progress is shown here.",
+                   "The import of %(num)d experts has started. Its progress is shown here.",
+                   int((confirmation.job.params or {}).get("rows", 0))), "success")
+    return redirect(url_for("jobs.detail", job_id=confirmation.job.id))
 
 
 @bp.route("/import/example.csv")
@@ -370,10 +360,6 @@ def import_status(event_id: int):
     detail = event.detail or {}
     ids = [i for i in detail.get("expert_ids", []) if isinstance(i, int)]
     progress = imports.encoding_progress(ids)
-    response = current_app.make_response(render_template(
+    return render_template(
         "pool/import_status.html", event=event, detail=detail, progress=progress,
-    ))
-    if progress.total is not None and not progress.finished and not progress.degraded:
-        # Reloads itself while encoding runs; works without JavaScript.
-        response.headers["Refresh"] = "5"
-    return response
+    )

@@ -20,7 +20,6 @@ import logging
 import os
 import re
 import secrets
-import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -28,7 +27,7 @@ from typing import Any
 
 import pycountry
 from email_validator import EmailNotValidError, validate_email
-from flask import Flask, current_app
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select
@@ -41,7 +40,7 @@ from expertmatch.services import audit
 
 log = logging.getLogger(__name__)
 
-MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_FILE_BYTES = 64 * 1024 * 1024  # the ceiling; IMPORT_MAX_BYTES sets the limit
 TICKET_MAX_AGE = 3600  # seconds a preview stays confirmable
 STALE_UPLOAD_SECONDS = 24 * 3600
 MAX_BIO_CHARS = 20_000
@@ -169,6 +168,11 @@ def _shorten(value: str, limit: int = _SHOWN_VALUE_CHARS) -> str:
     """A value quoted back to the user, cut short and with control characters made visible."""
     value = _CONTROL_INLINE.sub("\N{REPLACEMENT CHARACTER}", value)
     return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def too_large_message(max_bytes: int) -> Any:
+    return _l("The file is larger than %(size)d MB. Split it into smaller files.",
+              size=max(1, max_bytes // (1024 * 1024)))
 
 
 def _decode(data: bytes, preview: ImportPreview) -> str | None:
@@ -405,13 +409,13 @@ def parse_experts_csv(
     data: bytes,
     *,
     max_rows: int,
+    max_bytes: int = 2 * 1024 * 1024,
     existing_emails: Callable[[set[str]], set[str]] = lambda emails: set(),
 ) -> ImportPreview:
     """Read and validate an uploaded CSV file. Writes nothing; never raises on bad input."""
     preview = ImportPreview(sha256=hashlib.sha256(data).hexdigest())
-    if len(data) > MAX_FILE_BYTES:
-        preview.file_problems.append(_l("The file is larger than 2 MB. Split it into smaller "
-                                        "files."))
+    if len(data) > max_bytes:
+        preview.file_problems.append(too_large_message(max_bytes))
         return preview
     text = _decode(data, preview)
     if text is None:
@@ -483,10 +487,15 @@ def emails_in_pool(emails: set[str]) -> set[str]:
     return found
 
 
+def max_file_bytes() -> int:
+    return min(int(current_app.config.get("IMPORT_MAX_BYTES", MAX_FILE_BYTES)), MAX_FILE_BYTES)
+
+
 def preview_upload(data: bytes) -> ImportPreview:
     """Parse against the live pool with the configured row limit."""
     return parse_experts_csv(
-        data, max_rows=int(current_app.config["IMPORT_MAX_ROWS"]), existing_emails=emails_in_pool
+        data, max_rows=int(current_app.config["IMPORT_MAX_ROWS"]), existing_emails=emails_in_pool,
+        max_bytes=max_file_bytes(),
     )
 
 
@@ -559,7 +568,7 @@ def load_upload(ticket: Ticket) -> bytes:
     path = os.path.join(_upload_dir(), f"{ticket.key}.csv")
     try:
         with open(path, "rb") as handle:
-            return handle.read(MAX_FILE_BYTES + 1)
+            return handle.read(max_file_bytes() + 1)
     except OSError:
         raise ImportRefused(
             _l("This import was already done or has expired. Upload the file again.")
@@ -602,73 +611,141 @@ class ImportResult:
     skipped: int
 
 
-def import_experts(preview: ImportPreview, by: User, filename: str) -> ImportResult:
-    """Write every valid row in one transaction with one audit event: all or nothing."""
+def write_experts(preview: ImportPreview, by: User, filename: str) -> ImportResult:
+    """Add every valid row and one audit event to the session (flushed, not committed): the
+    import job commits them together with its chunks, all or nothing."""
     rows = preview.valid_rows
     if not rows:
         raise ImportRefused(_l("There are no valid rows to import."))
-    try:
-        experts = [
-            ExpertProfile(**row.values, home_centre_id=by.centre_id, availability="available",
-                          verification_status="unverified")
-            for row in rows
-        ]
-        db.session.add_all(experts)
-        db.session.flush()
-        ids = [e.id for e in experts]
-        event = audit.record(
-            by, AUDIT_ACTION, "import", None,
-            {"created": len(ids), "skipped": len(preview.rows) - len(rows),
-             "file": filename[:200], "sha256": preview.sha256, "expert_ids": ids},
-            centre_id=by.centre_id,
-        )
-        db.session.flush()
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    experts = [
+        ExpertProfile(**row.values, home_centre_id=by.centre_id, availability="available",
+                      verification_status="unverified")
+        for row in rows
+    ]
+    db.session.add_all(experts)
+    db.session.flush()
+    ids = [e.id for e in experts]
+    event = audit.record(
+        by, AUDIT_ACTION, "import", None,
+        {"created": len(ids), "skipped": len(preview.rows) - len(rows),
+         "file": filename[:200], "sha256": preview.sha256, "expert_ids": ids},
+        centre_id=by.centre_id,
+    )
+    db.session.flush()
     return ImportResult(event_id=event.id, expert_ids=ids,
                         skipped=len(preview.rows) - len(rows))
 
 
-def _encode(expert_ids: list[int]) -> None:
-    """Hand the new experts to the matching engine; a failure is logged, never raised:
-    the import is committed, and missing vectors are computed lazily later."""
+def import_experts(preview: ImportPreview, by: User, filename: str) -> ImportResult:
+    """Write every valid row in one transaction with one audit event: all or nothing."""
     try:
-        from expertmatch.services import matching
-
-        experts = list(db.session.scalars(
-            select(ExpertProfile).where(ExpertProfile.id.in_(expert_ids))
-        ))
-        matching.experts_imported(experts)
+        result = write_experts(preview, by, filename)
+        db.session.commit()
     except Exception:
-        log.exception("encoding %d imported experts failed; they are encoded lazily",
-                      len(expert_ids))
-    finally:
-        db.session.remove()
+        db.session.rollback()
+        raise
+    return result
 
 
-def start_encoding(app: Flask, expert_ids: list[int]) -> None:
-    """Encode after the commit: in a background thread (the status page shows the progress),
-    or inline when ``IMPORT_ENCODE_INLINE`` is set (tests, single-threaded deployments)."""
-    if app.config.get("IMPORT_ENCODE_INLINE"):
+# ---------------------------------------------------------------------------------------------
+# The import as a background job: the request validates and queues, a worker writes the rows
+# (one transaction) and encodes them (chunk by chunk).
+
+JOB_KIND = "import"
+ENCODE_CHUNK = 100
+
+
+@dataclass
+class Confirmation:
+    """What confirming a preview gave: a queued job, or a new preview when the pool changed."""
+
+    job: Any = None
+    preview: ImportPreview | None = None
+    ticket: str | None = None
+    filename: str = ""
+
+
+def confirm(ticket_text: str, user: User) -> Confirmation:
+    """Confirm a previewed import in one call: claim the upload, check that the rows are the
+    ones previewed, and queue the import job. Raises :class:`ImportRefused` with a message."""
+    from expertmatch.services import jobs
+
+    ticket = read_ticket(ticket_text, user)
+    claimed = claim_upload(ticket)
+    try:
+        with open(claimed, "rb") as handle:
+            data = handle.read(max_file_bytes() + 1)
+        preview = preview_upload(data)  # again: the pool may have changed since the preview
+        if preview.fingerprint != ticket.fingerprint:
+            release_upload(claimed, ticket, keep=False)
+            new_ticket = stash_upload(data, user, preview, ticket.filename) if (
+                preview.valid_rows) else None
+            return Confirmation(preview=preview, ticket=new_ticket, filename=ticket.filename)
+        job = jobs.create(JOB_KIND, {"path": claimed, "filename": ticket.filename,
+                                     "fingerprint": ticket.fingerprint,
+                                     "rows": len(preview.valid_rows)}, by=user)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        release_upload(claimed, ticket, keep=True)
+        raise
+    jobs.enqueue(job)
+    return Confirmation(job=job, filename=ticket.filename)
+
+
+def plan_import_job(job: Any) -> list[list[int]]:
+    """Write the rows (the job commits them with its chunks) and return the encoding chunks."""
+    from expertmatch.services.jobs import JobRefused
+
+    params = job.params or {}
+    user = db.session.get(User, job.started_by_id) if job.started_by_id else None
+    if user is None or not user.active:
+        raise JobRefused(_l("The account that started this import is no longer active."))
+    try:
+        with open(str(params.get("path")), "rb") as handle:
+            data = handle.read(max_file_bytes() + 1)
+    except OSError:
+        raise JobRefused(_l("The uploaded file is gone (it is kept for a day). Upload it "
+                            "again.")) from None
+    preview = preview_upload(data)
+    if preview.fingerprint != params.get("fingerprint"):
+        raise JobRefused(_l("The pool changed since the preview (for example, an expert with "
+                            "one of these emails was added). Nothing was imported: upload the "
+                            "file again and check the rows."))
+    try:
+        result = write_experts(preview, user, str(params.get("filename") or ""))
+    except ImportRefused as refused:
+        raise JobRefused(refused.message) from None
+    job.result = {"event_id": result.event_id, "created": len(result.expert_ids),
+                  "skipped": result.skipped}
+    ids = result.expert_ids
+    return [ids[i: i + ENCODE_CHUNK] for i in range(0, len(ids), ENCODE_CHUNK)]
+
+
+def encode_import_chunk(job: Any, expert_ids: list[int]) -> None:
+    """Encode one chunk of imported experts (stored vectors are reused, so redoing a chunk
+    after a crash encodes nothing twice)."""
+    from expertmatch.services import matching
+
+    experts = list(db.session.scalars(
+        select(ExpertProfile).where(ExpertProfile.id.in_(expert_ids))
+    ))
+    if experts:
+        matching.experts_imported(experts)
+
+
+def finish_import_job(job: Any) -> None:
+    from expertmatch.services.jobs import path_for
+
+    event_id = (job.result or {}).get("event_id")
+    if event_id:
+        job.result_url = path_for("pool.import_status", event_id=event_id)
+    path = str((job.params or {}).get("path") or "")
+    if path.endswith(".claimed"):
         try:
-            from expertmatch.services import matching
-
-            experts = list(db.session.scalars(
-                select(ExpertProfile).where(ExpertProfile.id.in_(expert_ids))
-            ))
-            matching.experts_imported(experts)
-        except Exception:
-            db.session.rollback()
-            log.exception("encoding %d imported experts failed", len(expert_ids))
-        return
-
-    def run() -> None:
-        with app.app_context():
-            _encode(expert_ids)
-
-    threading.Thread(target=run, name="expert-import-encoding", daemon=True).start()
+            os.unlink(path)
+        except OSError:
+            pass
 
 
 @dataclass
