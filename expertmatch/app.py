@@ -55,6 +55,7 @@ def register_blueprints(app: Flask) -> None:
     from expertmatch.jobs.routes import bp as jobs_bp
     from expertmatch.main.routes import bp as main_bp
     from expertmatch.network.routes import bp as network_bp
+    from expertmatch.plans.routes import bp as plans_bp
     from expertmatch.pool.routes import bp as pool_bp
     from expertmatch.reports.routes import bp as reports_bp
 
@@ -64,6 +65,7 @@ def register_blueprints(app: Flask) -> None:
         cases_bp,
         experts_bp,
         coordinator_bp,
+        plans_bp,
         pool_bp,
         reports_bp,
         network_bp,

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from expertmatch.extensions import db
-from expertmatch.models import AuditEvent, Job
+from expertmatch.models import AssignmentPlan, AuditEvent, Job
 from expertmatch.services import assignments
 from tests import factories
 
@@ -69,6 +69,9 @@ def _world() -> World:
     job = Job(kind="reindex", state="done", centre_id=centre_b.id,
               started_by_id=other_coordinator.id)
     db.session.add(job)
+    plan = AssignmentPlan(kind="batch", state="discarded", created_by_id=other_coordinator.id,
+                          centre_id=centre_b.id, options={"case_ids": [foreign_case.id]})
+    db.session.add(plan)
     db.session.commit()
     ids = {
         "case_id": foreign_case.id,
@@ -79,6 +82,7 @@ def _world() -> World:
         "expert_id": other_expert.id,
         "event_id": event.id,
         "job_id": job.id,
+        "plan_id": plan.id,
     }
     return World(users, {actor: u.email for actor, u in users.items()}, ids)
 
@@ -228,6 +232,33 @@ MATRIX: dict[str, tuple[str, str, dict[str, int]]] = {
         {**expect(COORD_ACT, ok=302), "coordinator": 404},
     ),
     "jobs.reindex": ("POST", "/jobs/reindex", expect(("admin",), ok=302)),
+    # Batch assignment plans and teams (issue 17): coordinators of the plan's centre, admins.
+    "plans.index": ("GET", "/coordinator/plans/", expect(COORD_ACT)),
+    "plans.detail": (
+        "GET",
+        "/coordinator/plans/{plan_id}",
+        {**expect(COORD_ACT), "coordinator": 404},
+    ),
+    "plans.apply": (
+        "POST",
+        "/coordinator/plans/{plan_id}/apply",
+        {**expect(COORD_ACT, ok=302), "coordinator": 404},
+    ),
+    "plans.discard": (
+        "POST",
+        "/coordinator/plans/{plan_id}/discard",
+        {**expect(COORD_ACT, ok=302), "coordinator": 404},
+    ),
+    "plans.adjust": (
+        "POST",
+        "/coordinator/plans/{plan_id}/items/999999",
+        {**expect(COORD_ACT, ok=302), "coordinator": 404},
+    ),
+    "plans.team": (
+        "GET",
+        "/coordinator/plans/team/{case_id}",
+        {**expect(COORD_ACT), "coordinator": 404},
+    ),
     # The response network (issue 8): network staff and admins read the dashboard and centres,
     # admins manage centres, coordinators refer / answer referrals and publish warnings.
     "network.dashboard": ("GET", "/network/", expect(("network", "admin"))),

@@ -187,6 +187,17 @@ class ProfileForm(FlaskForm):
         description=_l("Open proposals and accepted cases both count."),
         render_kw={"inputmode": "numeric"},
     )
+    daily_rate = SmallIntegerField(
+        _l("Usual daily rate (CNY)"),
+        validators=[
+            Optional(),
+            NumberRange(
+                min=1, max=999_999, message=_l("Enter a daily rate from 1 to 999,999 CNY.")
+            ),
+        ],
+        description=_l("Optional. Coordinators use it to keep a team within a fee budget."),
+        render_kw={"inputmode": "numeric"},
+    )
     availability = SelectField(_l("Availability"), validators=[InputRequired()])
     absent_until = DateInput(
         _l("Busy until"),

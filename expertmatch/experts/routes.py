@@ -112,6 +112,7 @@ def _profile_data(form: ProfileForm) -> profiles.ProfileData:
         industries=list(form.industries.data or []),
         years_experience=form.years_experience.data,
         capacity=form.capacity.data,
+        daily_rate=form.daily_rate.data,
         availability=form.availability.data,
         absent_until=form.absent_until.data,
         rapid_response=bool(form.rapid_response.data),

@@ -123,3 +123,16 @@ def sweep_clusters(job: Job, _items: list[Any]) -> None:
 
 jobs.register("sweep.deadlines", N_("Deadline risk sweep"), sweep_deadlines, retries=1)
 jobs.register("sweep.clusters", N_("Risk-warning cluster sweep"), sweep_clusters, retries=1)
+
+
+# -- batch assignment plans and teams: one chunk each (the solve is seconds, not minutes) ---
+
+
+def _register_plans() -> None:
+    from expertmatch.services import plans
+
+    jobs.register(plans.BATCH_KIND, N_("Batch assignment plan"), plans.compute_batch, retries=1)
+    jobs.register(plans.TEAM_KIND, N_("Team assembly"), plans.compute_team, retries=1)
+
+
+_register_plans()

@@ -72,6 +72,9 @@ DEFAULT_DEPTH = 50
 _EPS = 1e-7
 _CHUNK = 64
 _MAX_ROUNDS = 8
+# Every allowed assignment is worth this much on top of its fit, so that an expert who may take
+# a case is proposed rather than nobody even where the fit is 0.
+_ASSIGN_BONUS = 1e-6
 _ADD_BACK = 20  # most pairs added back per case and round by the pruning check
 # Relaxation order of coverage requirements: the first listed is given up first.
 RELAXATION_ORDER = ("language", "forum")
@@ -510,7 +513,7 @@ def _model(
     coverage: list[tuple[int, str, str, np.ndarray]],
 ) -> _Model:
     n = len(cand.fit)
-    m = _Model(c=-cand.fit.copy(), rows=[], cols=[], vals=[], b=[])
+    m = _Model(c=-(cand.fit + _ASSIGN_BONUS), rows=[], cols=[], vals=[], b=[])
     ones = np.ones(n)
     for i, idx in _group(cand.case).items():
         m.case_row[i] = m.add_row(idx, ones[idx], float(p.slots[i]))
@@ -602,7 +605,7 @@ def _pricing(
         p.check()
         r1 = min(n_c, r0 + _CHUNK)
         vals = p.valid_rows(r0, r1).astype(np.float64)
-        gain = vals - u[r0:r1, None] - vw[None, :]
+        gain = vals + _ASSIGN_BONUS - u[r0:r1, None] - vw[None, :]
         if threshold is not None:
             gain += np.where(vals >= threshold, g[r0:r1, None], 0.0)
         here = (cand.case >= r0) & (cand.case < r1)

@@ -21,17 +21,21 @@ from expertmatch.models.network import (
     SuggestionDismissal,
 )
 from expertmatch.models.organisations import Organisation
+from expertmatch.models.plans import PLAN_STATES, AssignmentPlan, AssignmentPlanItem
 from expertmatch.models.users import ROLES, Invitation, User, hash_token
 from expertmatch.models.vectors import TextVector
 
 __all__ = [
     "FINAL_STATES",
     "OPEN_STATUSES",
+    "PLAN_STATES",
     "REFERRAL_STATUSES",
     "ROLES",
     "STATUS_FLOW",
     "Admission",
     "Assignment",
+    "AssignmentPlan",
+    "AssignmentPlanItem",
     "AuditEvent",
     "CaseMessage",
     "Centre",

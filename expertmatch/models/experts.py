@@ -42,6 +42,8 @@ class ExpertProfile(db.Model):
     # Load carried from outside ExpertMatch (demo data, imports); our own
     # assignments are counted on top of it.
     external_load: Mapped[int] = mapped_column(default=0)
+    # Usual daily rate in CNY, optional: team assembly keeps a team within a fee budget.
+    daily_rate: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     deleted_at: Mapped[datetime | None]

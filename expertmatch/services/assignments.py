@@ -105,8 +105,13 @@ def propose(
     score: float | None = None,
     reasons: dict | None = None,
     note: str | None = None,
+    commit: bool = True,
 ) -> Assignment:
-    """Propose ``expert`` for ``case``: hard rules re-checked, capacity locked."""
+    """Propose ``expert`` for ``case``: hard rules re-checked, capacity locked.
+
+    ``commit=False`` leaves the transaction to the caller (a plan applies many proposals all
+    or nothing): the row locks are then held until the caller commits or rolls back.
+    """
     from expertmatch.services import matching
 
     try:
@@ -165,9 +170,11 @@ def propose(
                 url_for("experts.proposal", assignment_id=assignment.id),
                 ref=_case_ref(case),
             )
-        _commit()
+        if commit:
+            _commit()
     except Exception:
-        db.session.rollback()
+        if commit:
+            db.session.rollback()
         raise
     return assignment
 

@@ -132,6 +132,8 @@ def expert_doc(profile: ExpertProfile, load: int) -> engine.ExpertDoc:
         ),
         profile_language=profile.profile_language,
         firm=profile.firm,
+        role_type=profile.role_type,
+        daily_rate=float(profile.daily_rate) if profile.daily_rate is not None else None,
     )
 
 

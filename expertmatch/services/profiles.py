@@ -52,11 +52,13 @@ PROFILE_FIELDS = (
     "industries",
     "years_experience",
     "capacity",
+    "daily_rate",
     "availability",
     "absent_until",
     "rapid_response",
     "location_country",
 )
+MAX_DAILY_RATE = 999_999
 MATTER_FIELDS = ("title", "summary", "year", "jurisdiction", "dispute_type", "role")
 
 REMOVED_MESSAGE = _l(
@@ -104,6 +106,7 @@ class ProfileData:
     rapid_response: bool
     location_country: str | None
     admissions: list[AdmissionData] = field(default_factory=list)
+    daily_rate: int | None = None
 
 
 @dataclass(frozen=True)
@@ -189,6 +192,8 @@ def _check_profile(data: ProfileData) -> None:
             raise ProfileError(_l("The date must be in the future."), "absent_until")
     if not 1 <= data.capacity <= 30:
         raise ProfileError(_l("Enter a number from 1 to 30."), "capacity")
+    if data.daily_rate is not None and not 1 <= data.daily_rate <= MAX_DAILY_RATE:
+        raise ProfileError(_l("Enter a daily rate from 1 to 999,999 CNY."), "daily_rate")
 
 
 def save_profile(user: User, data: ProfileData) -> Saved:
