@@ -79,7 +79,10 @@ def index():
         except plans.PlanError as error:
             flash(str(error.message), "error")
         else:
-            flash(_("The plan is being computed."), "success")
+            if plan.state == "ready":
+                flash(_("The plan is ready for review."), "success")
+            else:
+                flash(_("The plan is being computed."), "success")
             return redirect(url_for("plans.detail", plan_id=plan.id))
     return render_template(
         "plans/index.html", form=form, recent=plans.plans_for(current_user), cases=cases
@@ -223,6 +226,9 @@ def team(case_id: int):
         except plans.PlanError as error:
             flash(str(error.message), "error")
         else:
-            flash(_("The team is being assembled."), "success")
+            if plan.state == "ready":
+                flash(_("The team is ready for review."), "success")
+            else:
+                flash(_("The team is being assembled."), "success")
             return redirect(url_for("plans.detail", plan_id=plan.id))
     return render_template("plans/team.html", form=form, case=case)
