@@ -44,6 +44,7 @@ NAVIGATION: dict[str, list[tuple[str, str]]] = {
         ("network.warnings", N_("Warnings")),
         ("pool.experts", N_("Experts")),
         ("coordinator.audit_log", N_("Audit log")),
+        ("credentials.platform_keys", N_("API keys")),
     ],
 }
 

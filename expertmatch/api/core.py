@@ -15,6 +15,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from apiflask.exceptions import HTTPError
 from flask import current_app, g, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -325,6 +326,8 @@ def idempotent(view: Callable) -> Callable:
                                         headers=error.headers, title=error.title)
         except HTTPException as error:
             response = problem_response(error.code or 500)
+        except HTTPError as error:
+            response = current_app.make_response(current_app.error_callback(error))  # type: ignore[attr-defined]
         except Exception:
             db.session.rollback()
             db.session.execute(db.delete(IdempotencyRecord).where(
@@ -342,4 +345,5 @@ def idempotent(view: Callable) -> Callable:
         db.session.commit()
         return response
 
+    wrapper._idempotent = True  # type: ignore[attr-defined]
     return wrapper

@@ -38,7 +38,8 @@ PLATFORM_SCOPES = (
 # What a personal token may be given, by its owner's role (nothing beyond the web UI).
 ROLE_SCOPES: dict[str, tuple[str, ...]] = {
     "enterprise": ("cases:read", "cases:write"),
-    "expert": ("experts:read", "experts:write", "assignments:read", "assignments:write"),
+    "expert": ("cases:read", "experts:read", "experts:write", "assignments:read",
+               "assignments:write"),
     "coordinator": PLATFORM_SCOPES,
     "network": ("cases:read", "experts:read", "rankings:read", "assignments:read"),
     "admin": PLATFORM_SCOPES,
