@@ -296,7 +296,7 @@ def test_platform_journey_over_http_only(client, world):
     status = client.get(location, headers=headers).get_json()
     assert status["status"] == "submitted" and status["reference"].startswith("EM-")
     assert status["centre"] == "GD-SZ"
-    assert [s["status"] for s in status["history"]][0] == "submitted"
+    assert status["history"][0]["status"] == "submitted"
     ranking = client.get(f"{location}/ranking", headers=headers)
     assert ranking.status_code == 200, ranking.get_json()
     ranked = ranking.get_json()["ranked"]

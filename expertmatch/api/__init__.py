@@ -96,6 +96,14 @@ def _authenticate() -> None:
     core.authenticate()
 
 
+@bp.url_value_preprocessor
+def _ids_in_range(_endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """Ids beyond the databases' integer columns exist nowhere: 404, not an overflow."""
+    for value in (values or {}).values():
+        if isinstance(value, int) and not 0 < value <= 2**31 - 1:
+            raise core.Problem(404)
+
+
 @bp.teardown_request
 def _forget_principal(_error: BaseException | None) -> None:
     g.pop("_login_user", None)
