@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from apiflask import APIFlask
 from flask import Flask
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -12,8 +13,16 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create the app: config, then extensions, blueprints, handlers, commands."""
-    app = Flask(
+    # APIFlask is a Flask that can generate the API's OpenAPI document (expertmatch.api);
+    # the web pages keep their HTML errors (json_errors=False) and the API serves its own
+    # document and docs page (no default /openapi.json, /docs).
+    app = APIFlask(
         __name__,
+        title="ExpertMatch API",
+        version="v1",
+        spec_path=None,
+        docs_path=None,
+        json_errors=False,
         instance_relative_config=True,
         template_folder=os.path.join(ROOT, "templates"),
         static_folder="static",
@@ -47,9 +56,11 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from expertmatch import api
     from expertmatch.auth.routes import bp as auth_bp
     from expertmatch.cases.routes import bp as cases_bp
     from expertmatch.coordinator.routes import bp as coordinator_bp
+    from expertmatch.credentials.routes import bp as credentials_bp
     from expertmatch.errors import bp as errors_bp
     from expertmatch.experts.routes import bp as experts_bp
     from expertmatch.jobs.routes import bp as jobs_bp
@@ -70,9 +81,11 @@ def register_blueprints(app: Flask) -> None:
         reports_bp,
         network_bp,
         jobs_bp,
+        credentials_bp,
         errors_bp,
     ):
         app.register_blueprint(blueprint)
+    api.init_app(app)
 
 
 def register_handlers(app: Flask) -> None:

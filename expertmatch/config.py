@@ -59,6 +59,7 @@ def defaults(app: Flask) -> dict[str, Any]:
         "DEADLINE_WARNING_DAYS": 7,
         "RATELIMIT_STORAGE_URI": "memory://",
         "LOGIN_RATE_LIMIT": "10 per minute; 50 per hour",
+        "API_RATE_LIMIT": "300 per minute",  # per API key (Flask-Limiter)
         "CLUSTER_THRESHOLD": 3,
         "CLUSTER_WINDOW_DAYS": 30,
         "IMPORT_MAX_ROWS": 50_000,

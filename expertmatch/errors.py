@@ -27,8 +27,12 @@ def _wants_json() -> bool:
     return best == "application/json" and not request.accept_mimetypes["text/html"]
 
 
-def _render(code: int, message: str):  # type: ignore[no-untyped-def]
+def _render(code: int, message: str, error: Exception | None = None):  # type: ignore[no-untyped-def]
     db.session.rollback()
+    from expertmatch import api
+
+    if api.handles_api(request.path):
+        return api.api_error(error or Exception(message))
     if _wants_json():
         return jsonify(error=message, status=code), code
     return render_template("errors/error.html", code=code, message=message), code
@@ -55,11 +59,12 @@ def init_app(app: Flask) -> None:
             413: _("The upload is too large."),
             429: _("Too many attempts. Please wait a minute and try again."),
         }
-        return _render(code, messages.get(code, error.description or _("Bad request.")))
+        return _render(code, messages.get(code, error.description or _("Bad request.")), error)
 
     @app.errorhandler(Exception)
     def server_error(error: Exception):  # type: ignore[no-untyped-def]
         app.logger.exception("Unhandled error on %s", request.path)
         return _render(
-            500, _("Something went wrong on our side. Nothing was saved; please try again.")
+            500, _("Something went wrong on our side. Nothing was saved; please try again."),
+            error,
         )

@@ -28,6 +28,8 @@ def select_locale() -> str:
     Outside a request (commands, background work) the default language."""
     if not has_request_context():
         return "en"
+    if request.path.startswith("/api/"):  # token requests: the client's Accept-Language only
+        return request.accept_languages.best_match(SUPPORTED) or "en"
     user_locale = getattr(current_user, "locale", None) if current_user else None
     if user_locale in SUPPORTED:
         return user_locale

@@ -46,6 +46,7 @@ NAVIGATION: dict[str, list[tuple[str, str]]] = {
         ("pool.experts", N_("Experts")),
         ("coordinator.audit_log", N_("Audit log")),
         ("jobs.index", N_("Jobs")),
+        ("credentials.platform_keys", N_("API keys")),
     ],
 }
 

@@ -308,6 +308,39 @@ MATRIX: dict[str, tuple[str, str, dict[str, int]]] = {
     "reports.chart": ("GET", "/reports/charts/by_status.svg", expect(COORD, ok=404)),
     # A real table: each reader gets a file of their own scope (a header at least).
     "reports.table_csv": ("GET", "/reports/tables/status.csv", expect(COORD)),
+    # API credentials (issue 19): everyone's own tokens; administrators' platform keys.
+    "credentials.tokens": ("GET", "/account/api-tokens", expect(ALL_SIGNED_IN)),
+    "credentials.revoke_token": (
+        "POST", "/account/api-tokens/999999/revoke", expect(ALL_SIGNED_IN, foreign=404)),
+    "credentials.platform_keys": ("GET", "/admin/api-keys", expect(("admin",))),
+    "credentials.revoke_platform_key": (
+        "POST", "/admin/api-keys/999999/revoke", expect(("admin",), foreign=404)),
+    # The JSON API authenticates keys only: a browser session is a 401 for everyone
+    # (tests/test_api.py checks keys, scopes and centres). The document and docs are public.
+    **{
+        endpoint: (method, url, dict.fromkeys(ACTORS, 401))
+        for endpoint, method, url in (
+            ("api.list_cases", "GET", "/api/v1/cases"),
+            ("api.create_case", "POST", "/api/v1/cases"),
+            ("api.get_case", "GET", "/api/v1/cases/{case_id}"),
+            ("api.case_ranking", "GET", "/api/v1/cases/{case_id}/ranking"),
+            ("api.propose", "POST", "/api/v1/cases/{case_id}/assignments"),
+            ("api.ad_hoc_ranking", "POST", "/api/v1/rankings"),
+            ("api.list_experts", "GET", "/api/v1/experts"),
+            ("api.my_profile", "GET", "/api/v1/experts/me"),
+            ("api.update_my_profile", "PATCH", "/api/v1/experts/me"),
+            ("api.get_expert", "GET", "/api/v1/experts/{expert_id}"),
+            ("api.list_assignments", "GET", "/api/v1/assignments"),
+            ("api.get_assignment", "GET", "/api/v1/assignments/{assignment_id}"),
+            ("api.accept", "POST", "/api/v1/assignments/{assignment_id}/accept"),
+            ("api.decline", "POST", "/api/v1/assignments/{assignment_id}/decline"),
+            ("api.list_centres", "GET", "/api/v1/centres"),
+            ("api.list_warnings", "GET", "/api/v1/warnings"),
+        )
+    },
+    "api.openapi": ("GET", "/api/v1/openapi.json", PUBLIC),
+    "api.docs": ("GET", "/api/v1/docs", PUBLIC),
+    "api.docs_asset": ("GET", "/api/v1/docs/assets/swagger-ui.css", PUBLIC),
 }
 
 

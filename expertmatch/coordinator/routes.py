@@ -295,30 +295,18 @@ def propose(case_id: int):
     if not form.validate_on_submit():
         return _case_page(case, form.top.data, propose_form=form)
     top_param, top_k = _top(form.top.data)
-    ranking = matching.rank_case(case, top_k)
-    ranked = {r.expert.id: (position, r) for position, r in enumerate(ranking.ranked, 1)}
+    experts = [
+        access.get_expert_or_404(expert_id, current_user, include_deleted=True)
+        for expert_id in dict.fromkeys(form.experts.data)
+    ]
     proposed: list[str] = []
-    for expert_id in dict.fromkeys(form.experts.data):
-        expert = access.get_expert_or_404(expert_id, current_user, include_deleted=True)
-        name = expert.full_name
-        position, entry = ranked.get(expert_id, (None, None))
-        reasons = None
-        if entry is not None:
-            reasons = {
-                **queue_service.json_safe(entry.explanation or {}),
-                "rank": position,
-                "degraded": bool(ranking.degraded),
-            }
-        try:
-            assignments.propose(
-                case, expert, current_user,
-                score=float(entry.score) if entry is not None else None,
-                reasons=reasons,
-                note=form.note.data or None,
-            )
-        except assignments.AssignmentError as error:
-            flash(_("%(name)s was not proposed: %(reason)s", name=name, reason=error.message),
-                  "error")
+    for outcome in assignments.propose_ranked(
+        case, experts, current_user, top_k=top_k, note=form.note.data or None
+    ):
+        name = outcome.expert.full_name
+        if outcome.error is not None:
+            flash(_("%(name)s was not proposed: %(reason)s", name=name,
+                    reason=outcome.error.message), "error")
         else:
             proposed.append(name)
     if proposed:

@@ -1,6 +1,7 @@
 """The data model, one module per aggregate."""
 
 from expertmatch.models._base import utcnow
+from expertmatch.models.api import ApiCredential, ApiRequest, IdempotencyRecord
 from expertmatch.models.assignments import Assignment
 from expertmatch.models.audit import AuditEvent, Notification
 from expertmatch.models.cases import (
@@ -33,6 +34,8 @@ __all__ = [
     "ROLES",
     "STATUS_FLOW",
     "Admission",
+    "ApiCredential",
+    "ApiRequest",
     "Assignment",
     "AssignmentPlan",
     "AssignmentPlanItem",
@@ -45,6 +48,7 @@ __all__ = [
     "Entity",
     "EntityAlias",
     "ExpertProfile",
+    "IdempotencyRecord",
     "Invitation",
     "Job",
     "JobChunk",

@@ -9,6 +9,7 @@ the case's version column (optimistic locking).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -177,6 +178,49 @@ def propose(
             db.session.rollback()
         raise
     return assignment
+
+
+@dataclass(frozen=True)
+class ProposalOutcome:
+    expert: ExpertProfile
+    assignment: Assignment | None
+    error: AssignmentError | None
+
+
+def propose_ranked(
+    case: DisputeCase, experts: list[ExpertProfile], by: User, *, top_k: int,
+    note: str | None = None,
+) -> list[ProposalOutcome]:
+    """Propose each expert with their place, score and reasons in the case's current ranking
+    (kept on the assignment); one refusal does not stop the others. The coordinator's page and
+    the API both propose through here."""
+    from expertmatch.services import matching
+    from expertmatch.services.queue import json_safe
+
+    ranking = matching.rank_case(case, top_k)
+    ranked = {r.expert.id: (position, r) for position, r in enumerate(ranking.ranked, 1)}
+    outcomes: list[ProposalOutcome] = []
+    for expert in {e.id: e for e in experts}.values():
+        position, entry = ranked.get(expert.id, (None, None))
+        reasons = None
+        if entry is not None:
+            reasons = {
+                **json_safe(entry.explanation or {}),
+                "rank": position,
+                "degraded": bool(ranking.degraded),
+            }
+        try:
+            assignment = propose(
+                case, expert, by,
+                score=float(entry.score) if entry is not None else None,
+                reasons=reasons,
+                note=note or None,
+            )
+        except AssignmentError as error:
+            outcomes.append(ProposalOutcome(expert, None, error))
+        else:
+            outcomes.append(ProposalOutcome(expert, assignment, None))
+    return outcomes
 
 
 def _transition(assignment: Assignment, allowed: tuple[str, ...], **values: Any) -> None:

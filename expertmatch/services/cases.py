@@ -8,6 +8,7 @@ messages. Nothing is half-written: a case that cannot be routed or referenced is
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -22,13 +23,14 @@ from sqlalchemy.orm.exc import StaleDataError
 from expertmatch import vocabulary
 from expertmatch.extensions import db
 from expertmatch.matching.documents import detect_language
-from expertmatch.models import CaseMessage, Counterparty, DisputeCase, User, utcnow
+from expertmatch.models import CaseMessage, Counterparty, DisputeCase, Organisation, User, utcnow
 from expertmatch.services import audit, deadlines, routing
 
 MAX_DESCRIPTION = 10_000
 MAX_MESSAGE = 5_000
 MAX_AMOUNT = Decimal("9999999999999999.99")  # Numeric(18, 2)
 MAX_COUNTERPARTIES = 20
+CREDIT_CODE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{18}")  # as the registration form checks it
 # How far back a service or TRO date can plausibly lie, and how far ahead a hearing.
 PAST_LIMIT = timedelta(days=3653)
 FUTURE_LIMIT = timedelta(days=1827)
@@ -402,6 +404,77 @@ def update_draft(
 ) -> DisputeCase:
     """Change a draft (and optionally submit it in the same transaction)."""
     return _save(case, user, data, submit)
+
+
+@dataclass
+class EnterpriseData:
+    """The enterprise a platform files for, found by its unified social credit code."""
+
+    credit_code: str
+    name_zh: str | None = None
+    name_en: str | None = None
+    province: str | None = None
+
+
+def _enterprise_for(data: EnterpriseData, industry: str | None) -> Organisation:
+    code = (data.credit_code or "").strip().upper()
+    if not CREDIT_CODE.fullmatch(code):
+        raise CaseError({"enterprise.credit_code": [
+            _l("The code has 18 characters: digits and capital letters.")]})
+    organisation = db.session.scalar(select(Organisation).where(Organisation.credit_code == code))
+    if organisation is not None:
+        return organisation
+    name_zh, name_en = _none_if_blank(data.name_zh), _none_if_blank(data.name_en)
+    if not (name_zh or name_en):
+        raise CaseError({"enterprise.name_zh": [
+            _l("Give the enterprise's name in Chinese or English.")]})
+    if any(len(n or "") > 200 for n in (name_zh, name_en)):
+        raise CaseError({"enterprise.name_zh": [_l("Use at most %(n)d characters.", n=200)]})
+    if data.province and data.province not in vocabulary.PROVINCES:
+        raise CaseError({"enterprise.province": [_l("Choose one of the listed options.")]})
+    organisation = Organisation(name_zh=name_zh, name_en=name_en, credit_code=code,
+                                industry=industry, province=data.province or None)
+    db.session.add(organisation)
+    db.session.flush()
+    return organisation
+
+
+def file_for_enterprise(
+    by: User, enterprise: EnterpriseData, data: CaseData, *, submit: bool = True
+) -> DisputeCase:
+    """A platform's intake on behalf of an enterprise (found by credit code, else registered),
+    checked by the same :func:`problems` as the web form. It lands in the platform's own
+    centre, which follows it; nothing is written if anything is refused."""
+    if by.role != "coordinator" or by.centre_id is None:
+        raise CaseError(_l("Only a platform bound to a centre can file for an enterprise."))
+    found = problems(data, submitting=submit)
+    if found:
+        raise CaseError(found)
+    try:
+        organisation = _enterprise_for(enterprise, data.industry)
+        case = DisputeCase(organisation_id=organisation.id, created_by_id=by.id, status="draft")
+        db.session.add(case)
+        _apply(case, data)
+        db.session.flush()
+        audit.record(by, "case.draft_saved", "case", case.id, {"created": True})
+        if submit:
+            case.status, case.submitted_at = "submitted", utcnow()
+            db.session.flush()
+            case.reference = reference_for(case)
+            case.centre_id = by.centre_id
+            audit.record(by, "case.routed", "case", case.id,
+                         {"rule": "platform", "centre": by.centre.code}, centre_id=case.centre_id)
+            audit.record(by, "case.submitted", "case", case.id,
+                         {"reference": case.reference, "centre": by.centre.code},
+                         centre_id=case.centre_id)
+            link = _coordinator_link(case)
+            for uid in audit.coordinator_ids(case.centre_id):
+                audit.notify(uid, "case.submitted", link, ref=case.reference)
+        _commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return case
 
 
 def submit(case: DisputeCase, user: User) -> DisputeCase:

@@ -5,7 +5,7 @@ and applied; each item keeps the case version it was planned on, so a stale plan
 Experts gain an optional daily rate for team budgets.
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0007
 Create Date: 2026-12-08 01:14:53.914048
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0008'
-down_revision = '0004'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
