@@ -772,10 +772,15 @@ def plan_batch(
 
 
 def _merge_pairs(p: _Problem, cand: _Candidates, ci: np.ndarray, ej: np.ndarray) -> _Candidates:
-    fits = np.asarray(p.fits[ci, ej], dtype=np.float64)
-    case = np.concatenate([cand.case, ci.astype(np.int64)])
-    expert = np.concatenate([cand.expert, ej.astype(np.int64)])
-    fit = np.concatenate([cand.fit, fits])
+    """The candidates with the pairs (ci, ej) added (those already there are kept once)."""
+    have = set(zip(cand.case.tolist(), cand.expert.tolist(), strict=True))
+    new = [
+        k for k, pair in enumerate(zip(ci.tolist(), ej.tolist(), strict=True)) if pair not in have
+    ]
+    ci, ej = ci[new].astype(np.int64), ej[new].astype(np.int64)
+    case = np.concatenate([cand.case, ci])
+    expert = np.concatenate([cand.expert, ej])
+    fit = np.concatenate([cand.fit, np.asarray(p.fits[ci, ej], dtype=np.float64)])
     order = np.lexsort((p.id_rank[expert], -fit, case))
     return _Candidates(
         case=case[order],
@@ -840,23 +845,9 @@ def greedy_plan(
         p, cand, np.array(pairs_case, dtype=np.int64), np.array(pairs_exp, dtype=np.int64)
     )
     chosen_set = set(zip(pairs_case, pairs_exp, strict=True))
-    chosen = np.array(
-        [
-            k
-            for k, (i, j) in enumerate(zip(cand.case.tolist(), cand.expert.tolist(), strict=True))
-            if (i, j) in chosen_set
-        ],
-        dtype=np.int64,
-    )
-    # _merge_pairs may hold a pair twice (from the list and from the greedy): keep one.
-    seen: set[tuple[int, int]] = set()
-    unique = []
-    for k in chosen.tolist():
-        key = (int(cand.case[k]), int(cand.expert[k]))
-        if key not in seen:
-            seen.add(key)
-            unique.append(k)
-    plan = _assemble(p, cand, np.array(unique, dtype=np.int64), [], "greedy")
+    pairs = zip(cand.case.tolist(), cand.expert.tolist(), strict=True)
+    chosen = np.array([k for k, pair in enumerate(pairs) if pair in chosen_set], dtype=np.int64)
+    plan = _assemble(p, cand, chosen, [], "greedy")
     plan.depth = len(experts)
     plan.proven_optimal = False
     plan.solver = "greedy, in queue order"
