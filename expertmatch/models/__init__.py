@@ -6,6 +6,7 @@ from expertmatch.models.audit import AuditEvent, Notification
 from expertmatch.models.cases import (
     OPEN_STATUSES,
     STATUS_FLOW,
+    CaseInference,
     CaseMessage,
     Counterparty,
     DisputeCase,
@@ -31,6 +32,7 @@ __all__ = [
     "Admission",
     "Assignment",
     "AuditEvent",
+    "CaseInference",
     "CaseMessage",
     "Centre",
     "Counterparty",
