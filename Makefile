@@ -66,6 +66,7 @@ bench: install-dev
 	$(BIN)/python bench/bench_matching.py
 	$(BIN)/python bench/bench_encoders.py
 	$(BIN)/python bench/bench_assignment.py
+	$(BIN)/python bench/bench_intake.py
 
 clean:
 	rm -rf $(VENV) node_modules instance test-artifacts $(MO)

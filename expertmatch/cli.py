@@ -5,6 +5,7 @@
 ``expertmatch tune``      experts + cases + labels -> cross-validated fusion weights
 ``expertmatch assign``    experts + cases -> one optimal plan for the whole batch, JSON Lines
 ``expertmatch team``      experts + one case + the roles it needs -> the best team, JSON
+``expertmatch read``      cases -> JSON Lines of the structure read from each case's text
 
 Every input file is read and validated before anything is written: a malformed line is reported
 as ``FILE:LINE: message`` and the command exits with status 2 without creating the output file
@@ -44,6 +45,7 @@ from expertmatch.matching import (
 from expertmatch.matching.assignment import DEFAULT_DEPTH, MODES, batch_inputs, plan_batch
 from expertmatch.matching.encoders import DEFAULT_MODEL_SPEC, MODEL_SETTING, model_spec_from_env
 from expertmatch.matching.evaluation import evaluate, label_from_dict, labels_by_case, tune
+from expertmatch.matching.intake import IntakeReader, apply_reading, load_examples
 from expertmatch.matching.jsonl import atomic_writer, read_jsonl
 from expertmatch.matching.team import TeamRole, plan_team, role_from_dict, team_inputs
 
@@ -108,6 +110,23 @@ def _add_common(parser: argparse.ArgumentParser, *, labels: bool) -> None:
         choices=("bigram", "jieba"),
         default="bigram",
         help="Chinese tokenisation of the lexical channel",
+    )
+    parser.add_argument(
+        "--no-infer",
+        dest="infer",
+        action="store_false",
+        help="do not fill a case's empty structured fields from its text (the intake reader)",
+    )
+    _add_reader_options(parser)
+
+
+def _add_reader_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--corrections",
+        type=Path,
+        default=None,
+        help="extra training examples for the intake reader (JSON Lines, e.g. the "
+        "coordinators' corrections exported by `flask --app wsgi export-intake-corrections`)",
     )
 
 
@@ -177,6 +196,11 @@ def build_parser() -> argparse.ArgumentParser:
     tm.add_argument("--firm-limit", type=int, default=None, help="at most N members per firm")
     tm.add_argument("--output", "-o", type=Path, default=None, help="output file (default: stdout)")
     tm.set_defaults(func=cmd_team)
+    rd = sub.add_parser("read", help="read dispute type, forums, industry... from each case's text")
+    rd.add_argument("--cases", required=True, type=Path, help="cases JSON Lines file")
+    rd.add_argument("--output", "-o", type=Path, default=None, help="output file (default: stdout)")
+    _add_reader_options(rd)
+    rd.set_defaults(func=cmd_read)
     return parser
 
 
@@ -212,6 +236,20 @@ def _load_inputs(args: argparse.Namespace) -> tuple[list[ExpertDoc], list[CaseDo
     return experts, cases
 
 
+def _reader(args: argparse.Namespace) -> IntakeReader:
+    """The intake reader, trained on the whole written set of ``data/intake`` (+ corrections)."""
+    extra = load_examples(_default_file(args.corrections, "")) if args.corrections else []
+    return IntakeReader.from_data(DATA_DIR, extra=extra, split=None)
+
+
+def _infer(args: argparse.Namespace, cases: list[CaseDoc]) -> list[CaseDoc]:
+    """Cases with their empty structured fields read from their text (unless ``--no-infer``)."""
+    if not getattr(args, "infer", False):
+        return cases
+    reader = _reader(args)
+    return [apply_reading(c, reader.read_case(c)) for c in cases]
+
+
 def _build_matcher(args: argparse.Namespace, experts: list[ExpertDoc]) -> Matcher:
     entities = _default_file(args.entities, "entities.jsonl")
     resolver = EntityResolver.from_file(entities) if entities else EntityResolver()
@@ -243,6 +281,7 @@ def cmd_rank(args: argparse.Namespace) -> int:
     if args.top_k < 0:
         raise InputError("--top-k must be 0 (all) or more")
     experts, cases = _load_inputs(args)
+    cases = _infer(args, cases)
     matcher = _build_matcher(args, experts)
     today = _reference_date(args)
     results = [matcher.rank(c, top_k=args.top_k, explain=args.explain, today=today) for c in cases]
@@ -271,6 +310,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     """``expertmatch evaluate``: metrics overall and per case language."""
     experts, cases = _load_inputs(args)
     labels = _load_labels(args, cases)
+    cases = _infer(args, cases)
     matcher = _build_matcher(args, experts)
     report = evaluate(matcher, cases, labels, today=_reference_date(args))
     if args.json:
@@ -287,6 +327,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
     labels = _load_labels(args, cases)
     if not 0 < args.step <= 0.5:
         raise InputError("--step must be in (0, 0.5]")
+    cases = _infer(args, cases)
     matcher = _build_matcher(args, experts)
     report = tune(
         matcher, cases, labels, today=_reference_date(args), folds=args.folds, step=args.step
@@ -380,6 +421,17 @@ def cmd_team(args: argparse.Namespace) -> int:
     else:
         with atomic_writer(args.output) as out:
             out.write(payload + "\n")
+def cmd_read(args: argparse.Namespace) -> int:
+    """``expertmatch read``: one JSON line per case with each inferred field and its evidence."""
+    cases = read_jsonl(args.cases, case_from_dict, unique_id=lambda c: c.id)
+    reader = _reader(args)
+    lines = [json.dumps(reader.read_case(c).to_dict(c.id), ensure_ascii=False) for c in cases]
+    if args.output is None:
+        sys.stdout.write("".join(line + "\n" for line in lines))
+    else:
+        with atomic_writer(args.output) as out:
+            for line in lines:
+                out.write(line + "\n")
     return 0
 
 

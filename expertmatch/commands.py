@@ -117,6 +117,24 @@ def import_command(path: str) -> None:
     click.echo(f"Restored {sum(counts.values())} rows into {len(counts)} tables.")
 
 
+@click.command("export-intake-corrections")
+@with_appcontext
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+def export_intake_corrections_command(path: str) -> None:
+    """Write the intake reader's confirmed and corrected cases to PATH as training examples
+    (JSON Lines; `expertmatch read/rank --corrections PATH` trains on them)."""
+    import json
+
+    from expertmatch.matching.jsonl import atomic_writer
+    from expertmatch.services import intake
+
+    rows = intake.export_corrections()
+    with atomic_writer(path) as out:
+        for row in rows:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    click.echo(f"Wrote {len(rows)} corrected or confirmed cases to {path}.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(seed_demo_command)
@@ -124,3 +142,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(reindex_command)
     app.cli.add_command(export_command)
     app.cli.add_command(import_command)
+    app.cli.add_command(export_intake_corrections_command)

@@ -123,6 +123,7 @@ MATRIX: dict[str, tuple[str, str, dict[str, int]]] = {
     # Enterprise
     "cases.my_cases": ("GET", "/cases/", expect(("enterprise",))),
     "cases.new_case": ("GET", "/cases/new", expect(("enterprise",))),
+    "cases.suggest": ("POST", "/cases/suggest", expect(("enterprise",))),
     "cases.case_detail": ("GET", "/cases/{case_id}", expect(("enterprise",), foreign=404)),
     "cases.edit_case": ("GET", "/cases/{draft_id}/edit", expect(("enterprise",), foreign=404)),
     "cases.submit_case": ("POST", "/cases/{draft_id}/submit", expect(("enterprise",), foreign=404)),
@@ -187,6 +188,11 @@ MATRIX: dict[str, tuple[str, str, dict[str, int]]] = {
     "coordinator.triage": (
         "POST",
         "/coordinator/cases/{case_id}/triage",
+        {**expect(COORD_ACT, ok=302), "coordinator": 404},
+    ),
+    "coordinator.decide_inference": (
+        "POST",
+        "/coordinator/cases/{case_id}/inferences/dispute_type",
         {**expect(COORD_ACT, ok=302), "coordinator": 404},
     ),
     "coordinator.start_work": (

@@ -24,6 +24,7 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
+    HiddenField,
     RadioField,
     SelectField,
     SubmitField,
@@ -32,7 +33,7 @@ from wtforms.validators import Email, Length, NumberRange, Optional, Regexp, Sto
 
 from expertmatch import i18n, vocabulary
 from expertmatch.forms import MultiCheckboxField, NoNul, StrippedStringField, StrippedTextAreaField
-from expertmatch.services import cases
+from expertmatch.services import cases, intake
 from expertmatch.services.cases import CaseData, CounterpartyData
 
 DATE_MESSAGE = _l("Enter a real date, as year-month-day (for example 2026-03-31).")
@@ -200,6 +201,11 @@ class CaseForm(FlaskForm):
     save_draft = SubmitField(_l("Save draft"))
     submit_case = SubmitField(_l("Submit the case"))
     add_counterparty = SubmitField(_l("Add another counterparty"))
+    # The intake reader (issue 16): "Suggest" re-renders the form with what was read from the
+    # title and description; `suggested` lists the fields it pre-filled, so that saving records
+    # whether the enterprise kept or changed each of them.
+    suggest = SubmitField(_l("Suggest from my description"))
+    suggested = HiddenField()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -223,9 +229,11 @@ class CaseForm(FlaskForm):
 
     @property
     def action(self) -> str:
-        """Which button was pressed: ``add_counterparty``, ``submit`` or ``draft``."""
+        """Which button was pressed: ``add_counterparty``, ``suggest``, ``submit`` or ``draft``."""
         if self.add_counterparty.data:
             return "add_counterparty"
+        if self.suggest.data:
+            return "suggest"
         return "submit" if self.submit_case.data else "draft"
 
     def add_row(self) -> bool:
@@ -236,6 +244,28 @@ class CaseForm(FlaskForm):
             return False
         self.counterparties.append_entry()
         return True
+
+    @property
+    def offered_fields(self) -> list[str]:
+        """The fields the form pre-filled from the reader's suggestions."""
+        return [f for f in (self.suggested.data or "").split(",") if f in intake.FORM_FIELDS]
+
+    def apply_suggestions(self, found: dict[str, list[Any]]) -> list[str]:
+        """Pre-fill the *empty* fields with the suggestions; never overwrite a choice."""
+        filled = set(self.offered_fields)
+        for name, values in found.items():
+            field = self[name]
+            many = intake.FORM_FIELDS[name][1]
+            if field.data and name not in filled:
+                continue  # the enterprise chose this itself
+            if many:
+                known = {code for code, _label in field.choices}
+                field.data = [v.value for v in values if v.value in known]
+            else:
+                field.data = values[0].value
+            filled.add(name)
+        self.suggested.data = ",".join(sorted(filled))
+        return sorted(filled)
 
     def to_data(self) -> CaseData:
         return CaseData(

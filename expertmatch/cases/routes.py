@@ -15,12 +15,14 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import case as sql_case
 from sqlalchemy import func, select
@@ -31,7 +33,7 @@ from expertmatch.extensions import db
 from expertmatch.forms import EmptyForm
 from expertmatch.models import OPEN_STATUSES, DisputeCase
 from expertmatch.security import roles_required
-from expertmatch.services import cases, deadlines
+from expertmatch.services import cases, deadlines, intake
 from expertmatch.services.access import get_case_or_404, visible_cases
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -153,7 +155,9 @@ def post_message(case_id: int):
 # Intake: new case, edit draft, submit draft
 
 
-def _render_form(form: CaseForm, case: DisputeCase | None = None, status: int = 200):  # type: ignore[no-untyped-def]
+def _render_form(  # type: ignore[no-untyped-def]
+    form: CaseForm, case: DisputeCase | None = None, status: int = 200, suggestions=None
+):
     explanation = deadlines.explain_case(case, i18n.current_locale()) if case else None
     missing_trigger = None
     if case is not None and case.deadline is None:
@@ -170,6 +174,8 @@ def _render_form(form: CaseForm, case: DisputeCase | None = None, status: int = 
             risk=_risk(case) if case else None,
             warning_days=_warning_days(),
             organisation=current_user.organisation,
+            suggestions=suggestions,
+            suggestion_view=_suggestion_view,
         ),
         status,
     )
@@ -180,6 +186,10 @@ def _save(form: CaseForm, case: DisputeCase | None):  # type: ignore[no-untyped-
     if form.action == "add_counterparty":
         form.add_row()
         return _render_form(form, case)
+    if form.action == "suggest":
+        found = intake.suggestions(form.title.data or "", form.description.data or "")
+        form.apply_suggestions(found)
+        return _render_form(form, case, suggestions=found)
     submitting = form.action == "submit"
     if form.validate_for(submitting):
         try:
@@ -190,6 +200,8 @@ def _save(form: CaseForm, case: DisputeCase | None):  # type: ignore[no-untyped-
         except cases.CaseError as error:
             form.attach(error.problems)
         else:
+            intake.record_reading(case, form.offered_fields, current_user)
+            db.session.commit()
             if submitting:
                 flash(_("Your case was submitted with reference %(ref)s. A coordinator will "
                         "contact you.", ref=case.reference), "success")
@@ -254,3 +266,45 @@ def submit_case(case_id: int):
     flash(_("Your case was submitted with reference %(ref)s. A coordinator will contact you.",
             ref=case.reference), "success")
     return redirect(url_for("cases.case_detail", case_id=case.id))
+
+
+_FIELD_LABELS = {
+    "dispute_type": _l("Type of dispute"),
+    "industry": _l("Industry"),
+    "jurisdictions": _l("Jurisdictions"),
+    "languages": _l("Languages of the proceedings and your team"),
+    "forum": _l("Court, office, customs authority or platform"),
+}
+
+
+def _suggestion_view(found: dict[str, list[Any]] | None) -> list[dict[str, Any]]:
+    """Suggestions as the page and the JSON endpoint show them: names in the reader's language."""
+    rows = []
+    for name, values in (found or {}).items():
+        kind = intake.FORM_FIELDS[name][0]
+        rows.append(
+            {
+                "field": name,
+                "label": str(_FIELD_LABELS[name]),
+                "values": [
+                    {
+                        "value": v.value,
+                        "name": i18n.code_name(kind, v.value) if kind else v.value,
+                        "confidence": round(v.confidence, 2),
+                        "evidence": v.evidence,
+                    }
+                    for v in values
+                ],
+            }
+        )
+    return rows
+
+
+@bp.route("/suggest", methods=["POST"])
+@roles_required("enterprise")
+def suggest():
+    """As-you-type suggestions for the intake form (JSON; CSRF token in the X-CSRFToken header)."""
+    payload = request.get_json(silent=True) or {}
+    title = str(payload.get("title") or "")[:300]
+    description = str(payload.get("description") or "")[: cases.MAX_DESCRIPTION]
+    return jsonify({"suggestions": _suggestion_view(intake.suggestions(title, description))})

@@ -28,7 +28,7 @@ from expertmatch.extensions import db
 from expertmatch.forms import EmptyForm
 from expertmatch.models import STATUS_FLOW, AuditEvent, DisputeCase, ExpertProfile
 from expertmatch.security import roles_required
-from expertmatch.services import access, assignments, matching
+from expertmatch.services import access, assignments, intake, matching
 from expertmatch.services import cases as case_service
 from expertmatch.services import queue as queue_service
 from expertmatch.vocabulary import LOAD_STATUSES
@@ -190,7 +190,15 @@ def _case_page(
         propose_form=propose_form,
         close_form=close_form,
         message_form=message_form,
+        inferences=intake.inferences(case),
+        inference_choices=_inference_choices,
     )
+
+
+def _inference_choices(field: str) -> list[tuple[str, str]]:
+    """The values a coordinator may correct an inferred field to, named in their language."""
+    kind = intake.FORM_FIELDS.get(field, (None, False))[0]
+    return i18n.choices(kind) if kind else []
 
 
 def _unchanged_since_page(case: DisputeCase, form: CaseVersionForm) -> bool:
@@ -349,6 +357,29 @@ def _status_step(case_id: int, status: str, done: str):  # type: ignore[no-untyp
         else:
             flash(done, "success")
     return redirect(_case_url(case))
+
+
+@bp.route("/cases/<int:case_id>/inferences/<field>", methods=["POST"])
+@roles_required(*ACT_ROLES)
+def decide_inference(case_id: int, field: str):
+    """Confirm or correct a value the intake reader inferred from the case's text."""
+    case = access.get_actionable_case_or_404(case_id, current_user)
+    if field not in intake.FORM_FIELDS:
+        abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        if request.form.get("decision") == "correct":
+            many = intake.FORM_FIELDS[field][1]
+            value = request.form.getlist("value") if many else request.form.get("value", "")
+            intake.correct(case, field, value, current_user)
+            flash(_("The correction is saved and will teach the reader."), "success")
+        else:
+            intake.confirm(case, field, current_user)
+            flash(_("The inferred value is confirmed."), "success")
+    except intake.IntakeError as error:
+        flash(str(error.message), "error")
+    return redirect(_case_url(case, anchor="inferred"))
 
 
 @bp.route("/cases/<int:case_id>/triage", methods=["POST"])

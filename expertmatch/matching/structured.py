@@ -27,6 +27,7 @@ names (:func:`forum_jurisdictions`).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
@@ -158,6 +159,26 @@ def case_languages(case: CaseDoc) -> tuple[str, ...]:
     return tuple(dict.fromkeys((*case.languages, *([case.lang] if case.lang else []))))
 
 
+def component_confidence(case: CaseDoc) -> dict[str, float]:
+    """Confidence of each component whose case field was inferred (``case.field_confidence``)."""
+    conf = case.field_confidence
+    if not conf:
+        return {}
+    jur_fields = [f for f in ("jurisdictions", "forum") if f in conf]
+    out: dict[str, float] = {}
+    if "dispute_type" in conf:
+        out["dispute"] = conf["dispute_type"]
+    if jur_fields and not (case.jurisdictions and "jurisdictions" not in conf):
+        out["jurisdiction"] = max(conf[f] for f in jur_fields)
+    if "dispute" in out or "jurisdiction" in out:
+        out["matters"] = min(out.get("dispute", 1.0), out.get("jurisdiction", 1.0))
+    if "industry" in conf:
+        out["industry"] = conf["industry"]
+    if "languages" in conf:
+        out["language"] = conf["languages"]
+    return out
+
+
 class _Codebook:
     """Code -> column index, growing as new codes appear."""
 
@@ -181,6 +202,9 @@ class StructuredScores:
     """Per-slot component scores of one case (``None``: the case does not inform it)."""
 
     components: dict[str, np.ndarray | None]
+    # Confidence (0-1) of components informed by fields inferred from the case's text: their
+    # evidence counts in proportion to it (a component not listed counts fully).
+    confidence: Mapping[str, float] = dataclasses.field(default_factory=dict)
 
     def combined(self, weights: Mapping[str, float]) -> np.ndarray:
         """Weighted mean over the informed components; all-uninformed gives zeros."""
@@ -190,6 +214,7 @@ class StructuredScores:
             w = float(weights.get(name, 0.0))
             if values is None or w <= 0:
                 continue
+            values = values * np.float32(self.confidence.get(name, 1.0))
             total = values * w if total is None else total + values * w
             weight_sum += w
         if total is None:
@@ -430,7 +455,7 @@ class StructuredTable:
 
         # experience does not depend on the case: computed when the expert is stored
         comps["experience"] = self.experience[s]
-        return StructuredScores(comps)
+        return StructuredScores(comps, component_confidence(case))
 
     def availability(self, day: dt.date, n_slots: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Boolean masks (unavailable, absent on ``day``, at full capacity) over slots."""

@@ -7,6 +7,7 @@ from expertmatch.models.audit import AuditEvent, Notification
 from expertmatch.models.cases import (
     OPEN_STATUSES,
     STATUS_FLOW,
+    CaseInference,
     CaseMessage,
     Counterparty,
     DisputeCase,
@@ -40,6 +41,7 @@ __all__ = [
     "AssignmentPlan",
     "AssignmentPlanItem",
     "AuditEvent",
+    "CaseInference",
     "CaseMessage",
     "Centre",
     "Counterparty",

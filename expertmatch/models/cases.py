@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import ForeignKey, Numeric, String, Text
+from sqlalchemy import Float, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from expertmatch.extensions import db
@@ -131,3 +132,35 @@ class CaseMessage(db.Model):
 
     case: Mapped[DisputeCase] = relationship(back_populates="messages")
     author = relationship("User")
+
+
+class CaseInference(db.Model):
+    """A structured field the intake reader read from a case's text, and what people made of it.
+
+    ``status``: ``suggested`` (read, nobody has looked: ranking uses it weighted by
+    ``confidence``), ``kept`` (offered on the intake form and kept by the enterprise),
+    ``confirmed`` (by a coordinator), ``corrected`` (by the enterprise or a coordinator;
+    ``corrected_value`` is what the field should have been, kept as training data).
+    """
+
+    __tablename__ = "case_inferences"
+    __table_args__ = (UniqueConstraint("case_id", "field", name="uq_case_inferences_case_field"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("dispute_cases.id", ondelete="CASCADE"), index=True
+    )
+    field: Mapped[str] = mapped_column(String(32))
+    value: Mapped[Any] = mapped_column(db.JSON)
+    confidence: Mapped[float] = mapped_column(Float)
+    evidence: Mapped[str] = mapped_column(String(500), default="")
+    status: Mapped[str] = mapped_column(String(16), default="suggested")
+    corrected_value: Mapped[Any | None] = mapped_column(db.JSON)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    case: Mapped[DisputeCase] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<CaseInference {self.case_id} {self.field} {self.status}>"

@@ -19,7 +19,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,7 @@ from expertmatch.models import (
     TextVector,
     utcnow,
 )
+from expertmatch.services import intake
 from expertmatch.vocabulary import N_
 
 log = logging.getLogger(__name__)
@@ -141,7 +142,7 @@ def case_doc(case: DisputeCase, today: date | None = None) -> engine.CaseDoc:
     enterprise = ()
     if case.organisation is not None:
         enterprise = tuple(n for n in (case.organisation.name_en, case.organisation.name_zh) if n)
-    return engine.CaseDoc(
+    doc = engine.CaseDoc(
         id=str(case.id),
         title=case.title or "",
         description=case.description or "",
@@ -160,6 +161,19 @@ def case_doc(case: DisputeCase, today: date | None = None) -> engine.CaseDoc:
         sep_standard=case.sep_standard,
         reference_date=today,
     )
+    return _with_inferred(doc, case)
+
+
+def _with_inferred(doc: engine.CaseDoc, case: DisputeCase) -> engine.CaseDoc:
+    """Empty fields filled with what the intake reader inferred, weighted by its confidence."""
+    pending = intake.pending_fields(case) if case.id is not None else {}
+    if not pending:
+        return doc
+    changes: dict[str, Any] = {}
+    for name, (value, _confidence) in pending.items():
+        changes[name] = tuple(value) if isinstance(value, list) else value
+    confidence = {name: conf for name, (_value, conf) in pending.items()}
+    return replace(doc, **changes, field_confidence=confidence)
 
 
 def _data_file(name: str) -> Path | None:

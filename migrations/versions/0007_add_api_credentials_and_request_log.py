@@ -5,7 +5,7 @@ first response to a POST with an Idempotency-Key is kept per credential; every
 authenticated request leaves one line (credential, route, status).
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-08 01:09:02.889299
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0007'
-down_revision = '0004'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
