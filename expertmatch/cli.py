@@ -345,6 +345,7 @@ def cmd_assign(args: argparse.Namespace) -> int:
     if args.depth < 1:
         raise InputError("--depth must be at least 1")
     experts, cases = _load_inputs(args)
+    cases = _infer(args, cases)
     matcher = _build_matcher(args, experts)
     inputs = batch_inputs(
         matcher,
@@ -405,6 +406,7 @@ def cmd_team(args: argparse.Namespace) -> int:
     case = next((c for c in cases if c.id == args.case_id), None)
     if case is None:
         raise InputError(f"{args.cases}: no case with id {args.case_id!r}")
+    (case,) = _infer(args, [case])
     matcher = _build_matcher(args, experts)
     eligible, excluded, exclusions = team_inputs(matcher, case, today=_reference_date(args))
     team = plan_team(
@@ -421,6 +423,9 @@ def cmd_team(args: argparse.Namespace) -> int:
     else:
         with atomic_writer(args.output) as out:
             out.write(payload + "\n")
+    return 0
+
+
 def cmd_read(args: argparse.Namespace) -> int:
     """``expertmatch read``: one JSON line per case with each inferred field and its evidence."""
     cases = read_jsonl(args.cases, case_from_dict, unique_id=lambda c: c.id)
