@@ -129,6 +129,7 @@ def test_revocation_takes_effect_on_the_next_request(client, world):
 def test_use_is_audited_with_credential_route_and_status(client, world):
     client.get("/api/v1/cases", headers=bearer(world["key_a"]))
     client.get("/api/v1/cases/999999", headers=bearer(world["key_a"]))
+    credentials.flush_request_log()
     rows = db.session.scalars(db.select(ApiRequest).order_by(ApiRequest.id)).all()
     assert [(r.credential_id, r.route, r.status) for r in rows] == [
         (world["key_a_row"].id, "/api/v1/cases", 200),
