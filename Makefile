@@ -67,6 +67,7 @@ bench: install-dev
 	$(BIN)/python bench/bench_encoders.py
 	$(BIN)/python bench/bench_assignment.py
 	$(BIN)/python bench/bench_intake.py
+	$(BIN)/python bench/bench_api.py
 
 clean:
 	rm -rf $(VENV) node_modules instance test-artifacts $(MO)

@@ -60,6 +60,8 @@ def defaults(app: Flask) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": "memory://",
         "LOGIN_RATE_LIMIT": "10 per minute; 50 per hour",
         "API_RATE_LIMIT": "300 per minute",  # per API key (Flask-Limiter)
+        "API_REQUEST_LOG_BATCH": 200,  # the API's use log is written in batches
+        "API_REQUEST_LOG_SECONDS": 2.0,
         "CLUSTER_THRESHOLD": 3,
         "CLUSTER_WINDOW_DAYS": 30,
         "IMPORT_MAX_ROWS": 50_000,

@@ -129,6 +129,7 @@ def test_revocation_takes_effect_on_the_next_request(client, world):
 def test_use_is_audited_with_credential_route_and_status(client, world):
     client.get("/api/v1/cases", headers=bearer(world["key_a"]))
     client.get("/api/v1/cases/999999", headers=bearer(world["key_a"]))
+    credentials.flush_request_log()
     rows = db.session.scalars(db.select(ApiRequest).order_by(ApiRequest.id)).all()
     assert [(r.credential_id, r.route, r.status) for r in rows] == [
         (world["key_a_row"].id, "/api/v1/cases", 200),
@@ -376,3 +377,33 @@ def test_concurrent_retries_create_one_case(tmp_path):
         db.session.remove()
         db.engine.dispose()
     assert set(codes) <= {201, 409} and 201 in codes
+
+
+def test_token_page_shows_the_secret_once_and_revokes(client, world, login):
+    enterprise = f.user("enterprise", organisation_id=world["org"].id)
+    login(enterprise)
+    page = client.post("/account/api-tokens", data={"name": "ERP", "scopes": ["cases:read"]})
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    html = page.get_data(as_text=True)
+    secret = html.split('id="issued-secret" type="text" readonly value="')[1].split('"')[0]
+    assert client.get("/api/v1/cases", headers=bearer(secret)).status_code == 200
+    assert secret not in client.get("/account/api-tokens").get_data(as_text=True)
+    refused = client.post("/account/api-tokens", data={"name": "x", "scopes": ["rankings:read"]})
+    assert refused.status_code == 400
+    token = credentials.tokens_of(enterprise)[0]
+    client.post(f"/account/api-tokens/{token.id}/revoke")
+    assert client.get("/api/v1/cases", headers=bearer(secret)).status_code == 401
+
+
+def test_admin_page_creates_a_platform_key_for_a_centre(client, world, login):
+    login(world["admin"])
+    page = client.post("/admin/api-keys", data={
+        "name": "Automotive platform", "centre_id": world["centre_b"].id,
+        "scopes": ["cases:read"]}, headers={"Accept-Language": "zh"})
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    secret = html.split('id="issued-secret" type="text" readonly value="')[1].split('"')[0]
+    listed = client.get("/api/v1/cases", headers=bearer(secret)).get_json()
+    assert [c["id"] for c in listed["items"]] == [world["case_b"]]
+    missing = client.post("/admin/api-keys", data={"name": "", "centre_id": 0})
+    assert missing.status_code == 400

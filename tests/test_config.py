@@ -50,12 +50,12 @@ def test_source_order_defaults_instance_environment_test(monkeypatch, tmp_path):
     monkeypatch.setenv("EXPERTMATCH_LOGIN_RATE_LIMIT", "20 per minute")
     from expertmatch import app as app_module
 
-    real_flask = app_module.Flask
+    real_flask = app_module.APIFlask
 
     def flask_with_instance(*args, **kwargs):  # type: ignore[no-untyped-def]
         return real_flask(*args, instance_path=str(instance), **kwargs)
 
-    monkeypatch.setattr(app_module, "Flask", flask_with_instance)
+    monkeypatch.setattr(app_module, "APIFlask", flask_with_instance)
     app = create_app({"LOGIN_RATE_LIMIT": "1 per second"})
     assert app.config["RANKING_TOP_K"] == 11  # instance file over default
     assert app.config["INVITATION_TTL_DAYS"] == 5  # environment over instance file

@@ -197,6 +197,8 @@ def init_app(app: Flask) -> None:
     from expertmatch.extensions import csrf
 
     app.config.setdefault("API_RATE_LIMIT", "300 per minute")
+    # 3.0.3: what the bundled Swagger UI (and most platforms' client generators) read.
+    app.config["OPENAPI_VERSION"] = "3.0.3"
     csrf.exempt(bp)  # keys, not cookies: nothing a browser sends on its own authenticates
     app.register_blueprint(bp)
     app.error_processor(_problem_from)  # type: ignore[attr-defined]

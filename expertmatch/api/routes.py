@@ -7,6 +7,7 @@ from typing import Any
 from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import String, cast, or_, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from expertmatch.api import bp, serialize
 from expertmatch.api import schemas as s
@@ -26,6 +27,7 @@ from expertmatch.models import (
     Counterparty,
     DisputeCase,
     ExpertProfile,
+    User,
 )
 from expertmatch.services import access, assignments, matching, network, profiles
 from expertmatch.services import cases as case_service
@@ -63,13 +65,21 @@ def _case_problem(error: case_service.CaseError) -> Problem:
 @bp.doc(tags=["Cases"], summary="List the cases this key may see",
         description="Oldest first, by id; follow next_page_token until it is null.")
 def list_cases(query: dict[str, Any]):  # type: ignore[no-untyped-def]
-    user = principal()
-    statement = access.visible_cases(user)
-    filters = {"status": query.get("status")}
-    if filters["status"]:
-        statement = statement.where(DisputeCase.status == filters["status"])
-    rows, token = paginate(statement, DisputeCase.id, query["page_size"],
-                           query.get("page_token"), filters)
+    return case_page(principal(), query.get("status"), query["page_size"],
+                     query.get("page_token"))
+
+
+def case_page(user: User, status: str | None, page_size: int,
+              page_token: str | None) -> dict[str, Any]:
+    """One page of the cases ``user`` may see (also what bench/bench_api.py times)."""
+    statement = access.visible_cases(user).options(
+        selectinload(DisputeCase.counterparties), selectinload(DisputeCase.assignments),
+        joinedload(DisputeCase.centre), joinedload(DisputeCase.organisation),
+    )
+    filters = {"status": status}
+    if status:
+        statement = statement.where(DisputeCase.status == status)
+    rows, token = paginate(statement, DisputeCase.id, page_size, page_token, filters)
     return {"items": [serialize.case(r, user) for r in rows], "next_page_token": token}
 
 
@@ -203,8 +213,9 @@ def list_experts(query: dict[str, Any]):  # type: ignore[no-untyped-def]
                          ("industry", ExpertProfile.industries)):
         if filters[name]:
             statement = statement.where(_has_code(column, filters[name]))
-    rows, token = paginate(statement, ExpertProfile.id, query["page_size"],
-                           query.get("page_token"), filters)
+    rows, token = paginate(statement.options(selectinload(ExpertProfile.admissions)),
+                           ExpertProfile.id, query["page_size"], query.get("page_token"),
+                           filters)
     return {"items": [serialize.expert(r) for r in rows], "next_page_token": token}
 
 

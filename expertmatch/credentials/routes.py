@@ -47,7 +47,6 @@ def _render_tokens(form: TokenForm, issued: credentials.Issued | None = None, st
     return _no_store(render_template(
         "credentials/tokens.html", form=form, tokens=tokens, centre_keys=centre_keys,
         issued=issued, last_used=credentials.last_used([t.id for t in tokens + centre_keys]),
-        revoke_form=EmptyForm(),
     ), status)
 
 
@@ -97,7 +96,7 @@ def _render_keys(form: PlatformKeyForm, issued: credentials.Issued | None = None
     keys = credentials.platform_keys()
     return _no_store(render_template(
         "credentials/platform_keys.html", form=form, keys=keys, issued=issued,
-        last_used=credentials.last_used([k.id for k in keys]), revoke_form=EmptyForm(),
+        last_used=credentials.last_used([k.id for k in keys]),
     ), status)
 
 

@@ -8,14 +8,18 @@ and services as the web pages. A personal token acts as its owner.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import secrets
+import threading
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from expertmatch.extensions import db
 from expertmatch.models import ApiCredential, ApiRequest, Centre, User, utcnow
@@ -174,11 +178,57 @@ def principal_of(credential: ApiCredential) -> User | None:
     return user
 
 
+class RequestLog:
+    """The audit of API use, written in batches: one commit per ``API_REQUEST_LOG_BATCH``
+    requests or ``API_REQUEST_LOG_SECONDS`` (and at exit), not one per request, which cost
+    more than the request itself (a commit is an fsync). Readers flush first."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.lock = threading.Lock()
+        self.rows: list[dict[str, Any]] = []
+        self.since = time.monotonic()
+        atexit.register(self._flush_at_exit)
+
+    def add(self, row: dict[str, Any]) -> None:
+        with self.lock:
+            self.rows.append(row)
+            due = (len(self.rows) >= int(self.app.config["API_REQUEST_LOG_BATCH"])
+                   or time.monotonic() - self.since >= float(
+                       self.app.config["API_REQUEST_LOG_SECONDS"]))
+        if due:
+            self.flush()
+
+    def flush(self) -> None:
+        with self.lock:
+            rows, self.rows, self.since = self.rows, [], time.monotonic()
+        if rows:
+            db.session.execute(insert(ApiRequest), rows)
+            db.session.commit()
+
+    def _flush_at_exit(self) -> None:
+        try:
+            with self.app.app_context():
+                self.flush()
+        except Exception:  # noqa: BLE001, S110  (the database may already be gone at exit)
+            pass
+
+
+def _log() -> RequestLog:
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if "api_request_log" not in app.extensions:
+        app.extensions["api_request_log"] = RequestLog(app)
+    return app.extensions["api_request_log"]
+
+
 def log_request(credential_id: int, method: str, route: str, status: int) -> None:
-    """One row per request, written after the response is built (its own commit)."""
-    db.session.add(ApiRequest(credential_id=credential_id, method=method[:8], route=route[:200],
-                              status=status))
-    db.session.commit()
+    """One row per request (credential, route, status), written in the next batch."""
+    _log().add({"credential_id": credential_id, "method": method[:8], "route": route[:200],
+                "status": status, "at": utcnow()})
+
+
+def flush_request_log() -> None:
+    _log().flush()
 
 
 def platform_keys() -> list[ApiCredential]:
@@ -200,6 +250,7 @@ def last_used(credential_ids: list[int]) -> dict[int, Any]:
     """When each credential was last used, from the request log (no write per request)."""
     if not credential_ids:
         return {}
+    flush_request_log()
     return dict(db.session.execute(
         select(ApiRequest.credential_id, func.max(ApiRequest.at))
         .where(ApiRequest.credential_id.in_(credential_ids))
