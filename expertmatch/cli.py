@@ -42,6 +42,7 @@ from expertmatch.matching import (
 from expertmatch.matching.encoders import DEFAULT_MODEL_SPEC, MODEL_SETTING, model_spec_from_env
 from expertmatch.matching.evaluation import evaluate, label_from_dict, labels_by_case, tune
 from expertmatch.matching.jsonl import atomic_writer, read_jsonl
+from expertmatch.resources import resource_dir
 
 __all__ = ["main"]
 
@@ -50,9 +51,7 @@ EXIT_MODEL = 3
 
 # The repository's data folder: entities, common parties and glossary are picked up from here
 # when present, so the CLI and the web app apply the same conflict tables by default.
-DATA_DIR = Path(
-    os.environ.get("EXPERTMATCH_DATA_DIR") or Path(__file__).resolve().parents[1] / "data"
-)
+DATA_DIR = Path(os.environ.get("EXPERTMATCH_DATA_DIR") or resource_dir("data"))
 
 
 def _date(value: str) -> dt.date:
