@@ -46,7 +46,8 @@ run: install
 	$(BIN)/flask --app wsgi seed-demo
 	$(BIN)/flask --app wsgi reindex
 	$(BIN)/flask --app wsgi demo-logins
-	$(BIN)/flask --app wsgi run --host 127.0.0.1 --port 5000
+	@# The web server and one worker (Procfile.dev); one Ctrl-C stops both.
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho -f Procfile.dev start
 
 # Debian chromium and CJK fonts for the browser tests, axe-core from npm.
 browser-deps: $(BROWSER_STAMP)
@@ -68,6 +69,7 @@ bench: install-dev
 	$(BIN)/python bench/bench_assignment.py
 	$(BIN)/python bench/bench_intake.py
 	$(BIN)/python bench/bench_api.py
+	$(BIN)/python bench/bench_import.py
 
 clean:
-	rm -rf $(VENV) node_modules instance test-artifacts $(MO)
+	rm -rf $(VENV) node_modules instance test-artifacts build $(MO)

@@ -8,7 +8,7 @@ from typing import Any
 from apiflask import APIFlask
 from flask import Flask
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from expertmatch.resources import resource_dir
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -24,7 +24,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         docs_path=None,
         json_errors=False,
         instance_relative_config=True,
-        template_folder=os.path.join(ROOT, "templates"),
+        template_folder=resource_dir("templates"),
         static_folder="static",
     )
     from expertmatch.config import load_config
@@ -45,7 +45,7 @@ def register_extensions(app: Flask) -> None:
     from expertmatch.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"))
+    migrate.init_app(app, db, directory=resource_dir("migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
     security.init_app(app, login_manager)

@@ -48,6 +48,7 @@ from expertmatch.matching.evaluation import evaluate, label_from_dict, labels_by
 from expertmatch.matching.intake import IntakeReader, apply_reading, load_examples
 from expertmatch.matching.jsonl import atomic_writer, read_jsonl
 from expertmatch.matching.team import TeamRole, plan_team, role_from_dict, team_inputs
+from expertmatch.resources import resource_dir
 
 __all__ = ["main"]
 
@@ -56,9 +57,7 @@ EXIT_MODEL = 3
 
 # The repository's data folder: entities, common parties and glossary are picked up from here
 # when present, so the CLI and the web app apply the same conflict tables by default.
-DATA_DIR = Path(
-    os.environ.get("EXPERTMATCH_DATA_DIR") or Path(__file__).resolve().parents[1] / "data"
-)
+DATA_DIR = Path(os.environ.get("EXPERTMATCH_DATA_DIR") or resource_dir("data"))
 
 
 def _date(value: str) -> dt.date:

@@ -68,11 +68,19 @@ def demo_logins_command() -> None:
 @click.command("reindex")
 @with_appcontext
 @click.option("--prune", is_flag=True, help="Also delete vectors made by other models.")
-def reindex_command(prune: bool) -> None:
+@click.option("--queue", "queued", is_flag=True,
+              help="Run as a background job on the workers (see the jobs page) instead.")
+def reindex_command(prune: bool, queued: bool) -> None:
     """Encode every expert text that has no vector for the configured model."""
     from expertmatch.matching import ModelUnavailable
     from expertmatch.services import matching
 
+    if queued:
+        from expertmatch.services import jobs
+
+        job = jobs.start("reindex", {"prune": prune})
+        click.echo(f"Reindex job {job.id} queued; follow it on the jobs page (/jobs/{job.id}).")
+        return
     try:
         result = matching.reindex(progress=True, prune=prune)
     except ModelUnavailable as error:

@@ -16,6 +16,7 @@ from typing import Any
 from flask import Flask
 
 from expertmatch.matching.encoders import DEFAULT_MODEL_SPEC
+from expertmatch.resources import resource_dir
 
 ENV_PREFIX = "EXPERTMATCH_"
 
@@ -79,7 +80,7 @@ def defaults(app: Flask) -> dict[str, Any]:
         "JOBS_PRELOAD_MODEL": True,  # a worker loads the embedding model when it starts
         # How often a process looks for experts changed by other processes (0: every ranking).
         "MATCHING_SYNC_SECONDS": 2,
-        "DATA_DIR": os.path.join(os.path.dirname(os.path.dirname(__file__)), "data"),
+        "DATA_DIR": resource_dir("data"),
     }
 
 

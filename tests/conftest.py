@@ -28,6 +28,7 @@ TEST_CONFIG = {
     "SERVER_NAME": "localhost",
     # Plumbing tests use the fast deterministic encoder; ranking tests ask for the real model.
     "EMBEDDING_MODEL": "hashing:64",
+    "MATCHING_SYNC_SECONDS": 0,  # every ranking sees the test's last change
 }
 REAL_MODEL = DEFAULT_MODEL_SPEC  # the default backend, as deployed
 

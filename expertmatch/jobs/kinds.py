@@ -70,9 +70,10 @@ jobs.register("reindex", N_("Reindex the expert pool"), _reindex_chunk, plan=_pl
 
 def _recent_links(kind: str, hours: int) -> set[tuple[int, str | None]]:
     since = utcnow() - timedelta(hours=hours)
-    return set(db.session.execute(
+    rows = db.session.execute(
         select(Notification.user_id, Notification.link)
-        .where(Notification.kind == kind, Notification.created_at >= since)).tuples())
+        .where(Notification.kind == kind, Notification.created_at >= since)).all()
+    return {(user_id, link) for user_id, link in rows}
 
 
 def sweep_deadlines(job: Job, _items: list[Any]) -> None:

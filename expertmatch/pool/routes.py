@@ -260,6 +260,7 @@ def _render_upload(form: ImportUploadForm, status: int = 200):  # type: ignore[n
     return render_template(
         "pool/import.html", form=form, columns=imports.COLUMNS, recent=_import_events(),
         max_rows=current_app.config["IMPORT_MAX_ROWS"],
+        max_mb=imports.max_file_bytes() // (1024 * 1024),
     ), status
 
 

@@ -221,6 +221,7 @@ class MatchingState:
     loads: dict[int, int] = field(default_factory=dict)
     entities_version: tuple[int, int] = (0, 0)
     lock: threading.RLock = field(default_factory=threading.RLock)
+    synced_at: float = 0.0  # monotonic time of the last change-tracking poll
 
     @property
     def model_name(self) -> str | None:
@@ -533,7 +534,10 @@ class CaseRanking:
 def rank_case(case: DisputeCase, top_k: int = 10, today: date | None = None) -> CaseRanking:
     """Rank the shared pool for ``case`` with explanations (``top_k=0``: everyone)."""
     st = state()
-    sync(st)
+    interval = float(current_app.config.get("MATCHING_SYNC_SECONDS", 0))
+    if interval <= 0 or time.monotonic() - st.synced_at >= interval:
+        sync(st)
+        st.synced_at = time.monotonic()
     result = st.matcher.rank(case_doc(case, today), top_k=top_k, explain=True, today=today)
     ids = [profile_id(r.expert_id) for r in result.ranking]
     ids += [profile_id(e.expert_id) for e in result.excluded]

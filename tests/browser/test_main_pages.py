@@ -47,8 +47,10 @@ PAGES: list[tuple[str, str, str, dict[str, Any]]] = [
     ("coordinator", "pool-directory", "pool.experts", {}),
     ("coordinator", "expert-detail", "pool.expert_detail", {"expert_id": "E001"}),
     ("coordinator", "dashboard", "reports.dashboard", {}),
+    ("coordinator", "jobs", "jobs.index", {}),
     ("network", "landing", "main.landing", {}),
     ("admin", "landing", "main.landing", {}),
+    ("admin", "jobs", "jobs.index", {}),
 ]
 LOCALES = ("en-GB", "zh-CN")
 
