@@ -417,7 +417,8 @@ JURISDICTION_RULES: tuple[tuple[str, float, str], ...] = (
     (
         "CN",
         0.85,
-        r"\bin china\b|chinese court|\bcietac\b|beijing|北京|在国内|国内法院|国内起诉|中国国际经济贸易仲裁",
+        r"\bin china\b|chinese court|\bcietac\b|beijing|北京|在国内|国内法院|国内起诉|中国国际经济贸易仲裁|"
+        r"人民法院|知识产权法院|people's court|intellectual property court",
     ),
 )
 
