@@ -826,7 +826,7 @@ class IntakeReader:
 
     @staticmethod
     def _languages(language: str, jurisdictions: Sequence[Inferred]) -> tuple[Inferred, ...]:
-        out = {language: Inferred(language, 0.95, language)}
+        out = {language: Inferred(language, 0.95, "")}  # the script the text is written in
         other = "en" if language == "zh" else "zh"
         # Cases are filed by Chinese enterprises about foreign disputes: both working languages.
         out[other] = Inferred(other, 0.8, "")
