@@ -192,8 +192,8 @@ MATRIX: dict[str, tuple[str, str, dict[str, int]]] = {
     ),
     "coordinator.decide_inference": (
         "POST",
-        "/coordinator/cases/{case_id}/inferences/dispute_type",
-        {**expect(COORD_ACT, ok=302), "coordinator": 404},
+        "/coordinator/cases/{case_id}/inferences",
+        {**expect(COORD_ACT, ok=400), "coordinator": 404},
     ),
     "coordinator.start_work": (
         "POST",

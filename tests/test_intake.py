@@ -137,8 +137,8 @@ def test_coordinator_sees_inferred_values_marked(client, submitted):  # type: ig
 
 def test_coordinator_confirms_an_inferred_value(client, submitted):  # type: ignore[no-untyped-def]
     assert 0 < matching.case_doc(submitted).field_confidence["languages"] < 1
-    url = f"/coordinator/cases/{submitted.id}/inferences/languages"
-    assert client.post(url, data={"decision": "confirm"}).status_code == 302
+    url, field = f"/coordinator/cases/{submitted.id}/inferences", "languages"
+    assert client.post(url, data={"decision": "confirm", "field": field}).status_code == 302
     db.session.expire_all()
     assert db.session.get(DisputeCase, submitted.id).languages == ["zh", "en", "es"]
     row = {r.field: r for r in intake.inferences(submitted)}["languages"]
@@ -149,10 +149,12 @@ def test_coordinator_confirms_an_inferred_value(client, submitted):  # type: ign
 def test_coordinator_corrects_and_the_correction_is_training_data(  # type: ignore[no-untyped-def]
     client, submitted, runner, tmp_path
 ):
-    url = f"/coordinator/cases/{submitted.id}/inferences/jurisdictions"
-    bad = client.post(url, data={"decision": "correct", "value": ["XX"]}, follow_redirects=True)
+    url, field = f"/coordinator/cases/{submitted.id}/inferences", "jurisdictions"
+    bad = client.post(
+        url, data={"decision": "correct", "field": field, "value": ["XX"]}, follow_redirects=True
+    )
     assert "Choose a value from the list." in bad.get_data(as_text=True)
-    client.post(url, data={"decision": "correct", "value": ["MX", "US"]})
+    client.post(url, data={"decision": "correct", "field": field, "value": ["MX", "US"]})
     db.session.expire_all()
     assert db.session.get(DisputeCase, submitted.id).jurisdictions == ["MX", "US"]
     row = db.session.scalar(select(CaseInference).where(CaseInference.field == "jurisdictions"))
@@ -166,5 +168,5 @@ def test_coordinator_corrects_and_the_correction_is_training_data(  # type: igno
 
 def test_another_centre_cannot_decide(client, submitted, login):  # type: ignore[no-untyped-def]
     login(factories.user("coordinator"))
-    url = f"/coordinator/cases/{submitted.id}/inferences/dispute_type"
-    assert client.post(url, data={"decision": "confirm"}).status_code == 404
+    url, field = f"/coordinator/cases/{submitted.id}/inferences", "dispute_type"
+    assert client.post(url, data={"decision": "confirm", "field": field}).status_code == 404

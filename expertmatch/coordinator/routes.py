@@ -359,14 +359,15 @@ def _status_step(case_id: int, status: str, done: str):  # type: ignore[no-untyp
     return redirect(_case_url(case))
 
 
-@bp.route("/cases/<int:case_id>/inferences/<field>", methods=["POST"])
+@bp.route("/cases/<int:case_id>/inferences", methods=["POST"])
 @roles_required(*ACT_ROLES)
-def decide_inference(case_id: int, field: str):
+def decide_inference(case_id: int):
     """Confirm or correct a value the intake reader inferred from the case's text."""
     case = access.get_actionable_case_or_404(case_id, current_user)
-    if field not in intake.FORM_FIELDS:
-        abort(404)
     if not EmptyForm().validate_on_submit():
+        abort(400)
+    field = request.form.get("field", "")
+    if field not in intake.FORM_FIELDS:
         abort(400)
     try:
         if request.form.get("decision") == "correct":

@@ -417,7 +417,8 @@ JURISDICTION_RULES: tuple[tuple[str, float, str], ...] = (
     (
         "CN",
         0.85,
-        r"\bin china\b|chinese court|\bcietac\b|beijing|北京|在国内|国内法院|国内起诉|中国国际经济贸易仲裁",
+        r"\bin china\b|chinese court|\bcietac\b|beijing|北京|在国内|国内法院|国内起诉|中国国际经济贸易仲裁|"
+        r"人民法院|知识产权法院|people's court|intellectual property court",
     ),
 )
 
@@ -825,7 +826,7 @@ class IntakeReader:
 
     @staticmethod
     def _languages(language: str, jurisdictions: Sequence[Inferred]) -> tuple[Inferred, ...]:
-        out = {language: Inferred(language, 0.95, language)}
+        out = {language: Inferred(language, 0.95, "")}  # the script the text is written in
         other = "en" if language == "zh" else "zh"
         # Cases are filed by Chinese enterprises about foreign disputes: both working languages.
         out[other] = Inferred(other, 0.8, "")
