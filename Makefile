@@ -65,6 +65,7 @@ test: install-dev browser-deps lint
 bench: install-dev
 	$(BIN)/python bench/bench_matching.py
 	$(BIN)/python bench/bench_encoders.py
+	$(BIN)/python bench/bench_gold.py
 
 clean:
 	rm -rf $(VENV) node_modules instance test-artifacts $(MO)

@@ -2,7 +2,9 @@
 
 ``expertmatch rank``      experts + cases -> JSON Lines, one ranking per case
 ``expertmatch evaluate``  experts + cases + labels -> nDCG@5/10, MRR, recall@10, conflicts
-``expertmatch tune``      experts + cases + labels -> cross-validated fusion weights
+``expertmatch tune``      experts + cases + labels -> cross-validated fusion weights (the old
+                          per-case normalised fusion, kept for comparison)
+``expertmatch train``     experts + cases + labels (+ the gold standard) -> the fit model file
 
 Every input file is read and validated before anything is written: a malformed line is reported
 as ``FILE:LINE: message`` and the command exits with status 2 without creating the output file
@@ -39,8 +41,17 @@ from expertmatch.matching import (
     expert_from_dict,
     load_encoder,
 )
-from expertmatch.matching.encoders import DEFAULT_MODEL_SPEC, MODEL_SETTING, model_spec_from_env
+from expertmatch.matching.encoders import (
+    DEFAULT_MODEL_SPEC,
+    DEFAULT_MULTILINGUAL_SPEC,
+    MODEL_SETTING,
+    MULTILINGUAL_MODEL_SETTING,
+    Encoder,
+    model_spec_from_env,
+    multilingual_spec_from_env,
+)
 from expertmatch.matching.evaluation import evaluate, label_from_dict, labels_by_case, tune
+from expertmatch.matching.fit import MODEL_PATH, FitModel, load_fit_model
 from expertmatch.matching.jsonl import atomic_writer, read_jsonl
 
 __all__ = ["main"]
@@ -88,10 +99,28 @@ def _add_common(parser: argparse.ArgumentParser, *, labels: bool) -> None:
     parser.add_argument(
         "--model",
         default=None,
-        help=f"embedding model spec (default: ${MODEL_SETTING} or {DEFAULT_MODEL_SPEC}); "
+        help=f"main encoder, English pairs (default: ${MODEL_SETTING} or {DEFAULT_MODEL_SPEC}); "
         "'none' ranks without the dense channel",
     )
-    parser.add_argument("--cache", type=Path, default=None, help="vector cache file (.npz)")
+    parser.add_argument(
+        "--multilingual-model",
+        default=None,
+        help="encoder for pairs involving Chinese (default: "
+        f"${MULTILINGUAL_MODEL_SETTING} or {DEFAULT_MULTILINGUAL_SPEC}); "
+        "'none': the main encoder serves every pair",
+    )
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        help="vector cache file (.npz); the multilingual encoder's goes beside it (.ml.npz)",
+    )
+    parser.add_argument(
+        "--fit-model",
+        type=Path,
+        default=None,
+        help="fit model file (default: the one shipped in the package)",
+    )
     parser.add_argument(
         "--today",
         type=_date,
@@ -133,6 +162,25 @@ def build_parser() -> argparse.ArgumentParser:
     tn.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
     tn.add_argument("--step", type=float, default=0.1, help="weight grid step (default 0.1)")
     tn.set_defaults(func=cmd_tune)
+
+    tr = sub.add_parser("train", help="refit the calibrated fit model (writes a JSON file)")
+    _add_common(tr, labels=True)
+    tr.add_argument(
+        "--gold",
+        type=Path,
+        default=None,
+        help="local copy of niharshah/goldstandard-reviewer-paper-match for the text weights "
+        "(default: $EXPERTMATCH_GOLD_DIR; without it the current text weights are kept)",
+    )
+    tr.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
+    tr.add_argument(
+        "--output",
+        "-o",
+        type=Path,
+        default=None,
+        help="where to write the model (default: the package's fit_model.json)",
+    )
+    tr.set_defaults(func=cmd_train)
     return parser
 
 
@@ -168,27 +216,99 @@ def _load_inputs(args: argparse.Namespace) -> tuple[list[ExpertDoc], list[CaseDo
     return experts, cases
 
 
-def _build_matcher(args: argparse.Namespace, experts: list[ExpertDoc]) -> Matcher:
+def _encoders(args: argparse.Namespace) -> tuple[Encoder | None, Encoder | None]:
+    """The main and the multilingual encoder (``None`` where switched off or the same)."""
+    spec = (args.model if args.model is not None else model_spec_from_env()).strip()
+    encoder = None if spec.lower() == "none" else load_encoder(spec)
+    ml_spec = getattr(args, "multilingual_model", None)
+    ml_spec = (ml_spec if ml_spec is not None else multilingual_spec_from_env()).strip()
+    if encoder is None or ml_spec.lower() == "none" or ml_spec == spec:
+        return encoder, None
+    ml_encoder = load_encoder(ml_spec)
+    return encoder, (None if ml_encoder.name == encoder.name else ml_encoder)
+
+
+def _fit_model(args: argparse.Namespace) -> FitModel:
+    path = getattr(args, "fit_model", None)
+    if path is not None and not Path(path).exists():
+        raise InputError(f"{path}: file not found")
+    try:
+        return load_fit_model(path)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+
+
+def _caches(
+    args: argparse.Namespace, encoder: Encoder | None, ml_encoder: Encoder | None
+) -> tuple[VectorCache | None, VectorCache | None]:
+    if args.cache is None:
+        return None, None
+    cache = VectorCache.load(args.cache, encoder.name, encoder.dim) if encoder else None
+    ml_cache = (
+        VectorCache.load(_ml_cache_path(args.cache), ml_encoder.name, ml_encoder.dim)
+        if ml_encoder
+        else None
+    )
+    return cache, ml_cache
+
+
+def _ml_cache_path(path: Path) -> Path:
+    return path.with_name(path.stem + ".ml" + (path.suffix or ".npz"))
+
+
+def _matcher_factory(args: argparse.Namespace, *, single: bool = False):
+    """A function making empty matchers with the command's options (``single``: the main
+    encoder only)."""
     entities = _default_file(args.entities, "entities.jsonl")
     resolver = EntityResolver.from_file(entities) if entities else EntityResolver()
     common = CommonParties.from_file(_default_file(args.common_parties, "common_parties.txt"))
     glossary = Glossary.from_file(_default_file(args.glossary, "glossary.tsv"))
-    spec = args.model if args.model is not None else model_spec_from_env()
-    encoder = None if spec.strip().lower() == "none" else load_encoder(spec)
-    matcher = Matcher(
-        encoder,
-        resolver=resolver,
-        common_parties=common,
-        glossary=glossary,
-        tokenizer=Tokenizer(args.cjk),
-    )
-    cache = None
-    if args.cache is not None and encoder is not None:
-        cache = VectorCache.load(args.cache, encoder.name, encoder.dim)
-    matcher.index_experts(experts, cache=cache)
+    encoder, ml_encoder = _encoders(args)
+    fit_model = _fit_model(args)
+
+    def make(main: Encoder | None = encoder, ml: Encoder | None = ml_encoder) -> Matcher:
+        return Matcher(
+            main,
+            multilingual_encoder=None if single else ml,
+            fit_model=fit_model,
+            resolver=resolver,
+            common_parties=common,
+            glossary=glossary,
+            tokenizer=Tokenizer(args.cjk),
+        )
+
+    return make, encoder, ml_encoder
+
+
+def _build_matcher(args: argparse.Namespace, experts: list[ExpertDoc]) -> Matcher:
+    make, encoder, _ml_encoder = _matcher_factory(args)
+    matcher = make()
+    cache, ml_cache = _caches(args, encoder, matcher.ml_encoder)
+    matcher.index_experts(experts, cache=cache, ml_cache=ml_cache)
+    matcher.caches = (cache, ml_cache)  # type: ignore[attr-defined]
+    return matcher
+
+
+def _save_caches(args: argparse.Namespace, matcher: Matcher) -> None:
+    cache, ml_cache = getattr(matcher, "caches", (None, None))
     if cache is not None:
         cache.save(args.cache)
-    return matcher
+    if ml_cache is not None:
+        ml_cache.save(_ml_cache_path(args.cache))
+
+
+def _query_vectors(matcher: Matcher, cases: list[CaseDoc]) -> tuple[list[Any], list[Any]]:
+    """Query vectors of every case from the caches (encoding what they lack), so a re-run
+    with ``--cache`` encodes nothing; ``None`` entries let the matcher encode on demand."""
+    cache, ml_cache = getattr(matcher, "caches", (None, None))
+    none = [None] * len(cases)
+    main = none
+    if cache is not None and matcher.encoder is not None:
+        main = cache.query_vectors(matcher.encoder, [matcher.dense_query_text(c) for c in cases])
+    ml = none
+    if ml_cache is not None and matcher.ml_encoder is not None:
+        ml = ml_cache.query_vectors(matcher.ml_encoder, [matcher.query_text(c) for c in cases])
+    return list(main), list(ml)
 
 
 # -- commands ----------------------------------------------------------------------------------
@@ -201,7 +321,19 @@ def cmd_rank(args: argparse.Namespace) -> int:
     experts, cases = _load_inputs(args)
     matcher = _build_matcher(args, experts)
     today = _reference_date(args)
-    results = [matcher.rank(c, top_k=args.top_k, explain=args.explain, today=today) for c in cases]
+    main_q, ml_q = _query_vectors(matcher, cases)
+    _save_caches(args, matcher)
+    results = [
+        matcher.rank(
+            c,
+            top_k=args.top_k,
+            explain=args.explain,
+            today=today,
+            query_vector=q,
+            ml_query_vector=mq,
+        )
+        for c, q, mq in zip(cases, main_q, ml_q, strict=True)
+    ]
     if any(r.degraded for r in results) and experts:
         print("expertmatch: ranking without the dense channel (no model)", file=sys.stderr)
     lines = [json.dumps(r.to_dict(explain=args.explain), ensure_ascii=False) for r in results]
@@ -228,6 +360,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     experts, cases = _load_inputs(args)
     labels = _load_labels(args, cases)
     matcher = _build_matcher(args, experts)
+    _save_caches(args, matcher)
     report = evaluate(matcher, cases, labels, today=_reference_date(args))
     if args.json:
         payload: dict[str, Any] = {"overall": report.overall, "by_language": report.by_language}
@@ -244,11 +377,85 @@ def cmd_tune(args: argparse.Namespace) -> int:
     if not 0 < args.step <= 0.5:
         raise InputError("--step must be in (0, 0.5]")
     matcher = _build_matcher(args, experts)
+    _save_caches(args, matcher)
     report = tune(
         matcher, cases, labels, today=_reference_date(args), folds=args.folds, step=args.step
     )
     print(report.format())
     return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """``expertmatch train``: refit the fit model and write it (atomically)."""
+    from expertmatch.matching import goldstandard, training
+
+    experts, cases = _load_inputs(args)
+    labels = _load_labels(args, cases)
+    if args.folds < 2:
+        raise InputError("--folds must be 2 or more")
+    gold_root = None
+    if args.gold is not None:
+        gold_root = goldstandard.gold_dir(args.gold)
+        if gold_root is None:
+            raise InputError(f"{args.gold}: no gold standard there (data/evaluations.csv)")
+    else:
+        gold_root = goldstandard.gold_dir()
+    make, encoder, ml_encoder = _matcher_factory(args)
+    if encoder is None:
+        raise InputError("train needs an encoder (--model none has no text channel to fit)")
+    previous = _fit_model(args)
+    caches = _caches(args, encoder, ml_encoder)
+    gold_caches: tuple[VectorCache | None, VectorCache | None] = (None, None)
+    gold_makers = None
+    if gold_root is not None:
+        ml_for_gold = ml_encoder or encoder
+        cache_dir = goldstandard.cache_dir()
+        gold_caches = (
+            VectorCache.load(cache_dir / f"{_safe(encoder.name)}.npz", encoder.name, encoder.dim),
+            VectorCache.load(
+                cache_dir / f"{_safe(ml_for_gold.name)}.npz", ml_for_gold.name, ml_for_gold.dim
+            ),
+        )
+        gold_makers = (lambda: make(encoder, None), lambda: make(ml_for_gold, None))
+        print(f"expertmatch: gold standard from {gold_root}", file=sys.stderr)
+    else:
+        print(
+            "expertmatch: gold standard not found ($EXPERTMATCH_GOLD_DIR or --gold): "
+            "text weights kept from the current model",
+            file=sys.stderr,
+        )
+    encoders = {"en": encoder.name, "ml": (ml_encoder or encoder).name}
+    model, report = training.train(
+        experts=experts,
+        cases=cases,
+        labels=labels,
+        make_matcher=make,
+        make_gold_matchers=gold_makers,
+        gold_root=gold_root,
+        gold_caches=gold_caches,
+        previous=previous,
+        today=_reference_date(args),
+        folds=args.folds,
+        encoders=encoders,
+        caches=caches,
+    )
+    for cache in gold_caches:
+        if cache is not None:
+            cache.save(goldstandard.cache_dir() / f"{_safe(cache.model)}.npz")
+    if args.cache is not None:
+        if caches[0] is not None:
+            caches[0].save(args.cache)
+        if caches[1] is not None:
+            caches[1].save(_ml_cache_path(args.cache))
+    output = args.output or MODEL_PATH
+    model.save(output)
+    print(json.dumps(report, indent=2, ensure_ascii=False))
+    print(f"expertmatch: fit model written to {output}", file=sys.stderr)
+    return 0
+
+
+def _safe(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

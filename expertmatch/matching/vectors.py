@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from expertmatch.matching.encoders import Encoder
-from expertmatch.matching.texts import ExpertText
+from expertmatch.matching.texts import ExpertText, text_hash
 
 __all__ = [
     "PROGRESS_THRESHOLD",
@@ -159,6 +159,23 @@ class VectorCache:
                 self._vectors[text_hash] = row
             self.encoded += len(missing)
         return {t.hash: self._vectors[t.hash] for t in texts}
+
+    def query_vectors(self, encoder: Encoder, texts: Sequence[str]) -> list[np.ndarray]:
+        """Query vectors of case texts, encoding only those not yet cached.
+
+        Kept under ``q:<text hash>``: a model may encode queries differently from documents
+        (E5's prefixes), so the two never share an entry.
+        """
+        if encoder.name != self.model:
+            raise ValueError(f"cache holds {self.model!r} vectors, encoder is {encoder.name!r}")
+        keys = ["q:" + text_hash(t) for t in texts]
+        missing = {k: t for k, t in zip(keys, texts, strict=True) if k not in self._vectors}
+        if missing:
+            matrix = encoder.encode_queries(list(missing.values()))
+            for key, row in zip(missing, matrix, strict=True):
+                self._vectors[key] = np.asarray(row, dtype=np.float32)
+            self.encoded += len(missing)
+        return [self._vectors[k] for k in keys]
 
     def vectors_by_key(
         self, encoder: Encoder, texts: Sequence[ExpertText]
