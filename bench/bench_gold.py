@@ -5,7 +5,7 @@ named by ``EXPERTMATCH_GOLD_DIR`` (skips with a message otherwise). Its paper te
 third-party: the converted JSON Lines files and the vector caches go to
 ``EXPERTMATCH_GOLD_CACHE`` (default ``~/.cache/expertmatch-gold``), never into the repository.
 
-Every figure goes through ``expertmatch rank --top-k 0 --explain`` (the CLI's own ``main``):
+Every figure goes through ``expertmatch rank --top-k 0`` (the CLI's own ``main``):
 rater = expert with their papers as matters, rated paper = case (title + abstract). Printed:
 the loss per dataset and the mean for the fit score, each single text channel of the same run
 (read from the ranking's features), and the two-fold figure: the text weights fitted on one
@@ -31,10 +31,21 @@ from expertmatch.matching.goldstandard import (
     gold_dir,
     iter_datasets,
     pairwise_loss,
+    rater_halves,
     read_ratings,
 )
 
-CHANNELS = tuple(f"en_{f}" for f in TEXT_FEATURES)
+# Single channels, read from the evidence of the same ranking: (evidence kind, field).
+CHANNELS = {
+    "en_dense_mean": ("text", "mean_best"),
+    "en_dense_best": ("text", "value"),
+    "en_lexical_mean": ("keywords", "mean_best"),
+    "en_lexical_best": ("keywords", "value"),
+}
+
+
+def _evidence(entry: dict, kind: str, key: str) -> float:
+    return next(float(e[key]) for e in entry["evidence"] if e["kind"] == kind)
 
 
 def _write(path: Path, rows: list[dict]) -> None:
@@ -45,7 +56,7 @@ def _write(path: Path, rows: list[dict]) -> None:
 
 def _rank(experts: Path, cases: Path, out: Path, cache: Path, fit_model: Path | None) -> None:
     argv = ["rank", "--experts", str(experts), "--cases", str(cases), "--top-k", "0"]
-    argv += ["--explain", "--cache", str(cache), "--output", str(out), "--today", "2026-01-01"]
+    argv += ["--cache", str(cache), "--output", str(out), "--today", "2026-01-01"]
     if fit_model is not None:
         argv += ["--fit-model", str(fit_model)]
     status = cli_main(argv)
@@ -101,13 +112,14 @@ def main() -> int:
     started = time.perf_counter()
     refs_all = read_ratings(root)
     model = load_fit_model()
-    halves = ((model.training.get("gold") or {}).get("halves")) or None
+    # The halves the training used for its two-fold figures (by sorted rater id, alternating).
+    halves = rater_halves(refs_all)
     work = cache_dir()
     cache = work / "bench-rank.npz"
     rows = []
     with tempfile.TemporaryDirectory(dir=work) as tmp:
         folder = Path(tmp)
-        fold_paths = _fold_models(model, folder) if halves else {}
+        fold_paths = _fold_models(model, folder)
         for ds in iter_datasets(root):
             experts, cases = folder / "experts.jsonl", folder / "cases.jsonl"
             _write(experts, ds.experts)
@@ -123,8 +135,8 @@ def main() -> int:
             _rank(experts, cases, out, cache, None)
             ranked = _read(out)
             row = {"dataset": ds.name, "fit": _loss(ranked, refs, lambda r: r["fit"])}
-            for ch in CHANNELS:
-                row[ch] = _loss(ranked, refs, lambda r, ch=ch: r["explanation"]["features"][ch])
+            for ch, (kind, key) in CHANNELS.items():
+                row[ch] = _loss(ranked, refs, lambda r, k=kind, f=key: _evidence(r, k, f))
             if fold_paths:
                 # Raters of half b scored by the weights fitted on half a, and vice versa.
                 preds: dict[str, dict[str, float]] = defaultdict(dict)

@@ -38,7 +38,11 @@ def test_rank_writes_one_line_per_case(tmp_path: Path) -> None:
     assert [line["case_id"] for line in lines] == ["C01", "C02", "C03"]
     first = lines[0]
     assert len(first["ranking"]) == 3
-    assert set(first["ranking"][0]) == {"expert_id", "score", "explanation"}
+    top = first["ranking"][0]
+    assert set(top) == {"expert_id", "score", "fit", "band", "evidence", "explanation"}
+    assert 0.0 < top["fit"] < 1.0 and top["band"] in ("strong", "good", "weak")
+    assert top["score"] == top["fit"] and first["best_fit"] == top["fit"]
+    assert {e["kind"] for e in top["evidence"]} >= {"keywords", "language_pair"}
     assert {"best_text", "matched", "shared_terms", "channels"} <= set(
         first["ranking"][0]["explanation"]
     )

@@ -86,17 +86,16 @@ class RankedExpert:
     evidence: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self, *, explain: bool = True) -> dict[str, Any]:
-        """JSON form; evidence and explanation are included when asked for."""
+        """JSON form; the explanation is included when present and asked for."""
         out: dict[str, Any] = {
             "expert_id": self.expert_id,
             "score": self.score,
             "fit": self.fit,
             "band": self.band,
+            "evidence": self.evidence,
         }
-        if explain:
-            out["evidence"] = self.evidence
-            if self.explanation is not None:
-                out["explanation"] = self.explanation
+        if explain and self.explanation is not None:
+            out["explanation"] = self.explanation
         return out
 
 
@@ -661,15 +660,16 @@ class Matcher:
                 {
                     "kind": "text",
                     "encoder": encoder.name if encoder is not None else None,
-                    "value": round(feats.get(f"{route}_dense_best", 0.0), 3),
-                    "mean_best": round(feats.get(f"{route}_dense_mean", 0.0), 3),
+                    "value": round(feats.get(f"{route}_dense_best", 0.0), 4),
+                    "mean_best": round(feats.get(f"{route}_dense_mean", 0.0), 4),
                     "points": points((f"{route}_dense_best", f"{route}_dense_mean")),
                 }
             )
         items.append(
             {
                 "kind": "keywords",
-                "value": round(feats.get(f"{route}_lexical_best", 0.0), 3),
+                "value": round(feats.get(f"{route}_lexical_best", 0.0), 4),
+                "mean_best": round(feats.get(f"{route}_lexical_mean", 0.0), 4),
                 "points": points((f"{route}_lexical_best", f"{route}_lexical_mean")),
             }
         )

@@ -496,6 +496,9 @@ class RankedExpert:
     load: int
     capacity: int
     explanation: dict[str, Any]
+    fit: float = 0.0  # calibrated, 0-1, comparable across cases
+    band: str = "weak"  # strong (>= 0.60) / good (>= 0.35) / weak
+    evidence: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -512,6 +515,8 @@ class CaseRanking:
     degraded: bool
     total: int
     model: str | None
+    best_fit: float | None = None
+    no_strong_match: bool = False
 
 
 def rank_case(case: DisputeCase, top_k: int = 10, today: date | None = None) -> CaseRanking:
@@ -534,6 +539,9 @@ def rank_case(case: DisputeCase, top_k: int = 10, today: date | None = None) -> 
                 load=st.loads.get(pid, 0),
                 capacity=profiles[pid].capacity,
                 explanation=r.explanation or {},
+                fit=r.fit,
+                band=r.band,
+                evidence=r.evidence,
             )
         )
     excluded = [
@@ -545,7 +553,15 @@ def rank_case(case: DisputeCase, top_k: int = 10, today: date | None = None) -> 
         for e in result.excluded
         if profile_id(e.expert_id) in profiles
     ]
-    return CaseRanking(ranked, excluded, result.degraded, len(st.matcher), result.model)
+    return CaseRanking(
+        ranked,
+        excluded,
+        result.degraded,
+        len(st.matcher),
+        result.model,
+        best_fit=result.best_fit,
+        no_strong_match=result.no_strong_match and len(st.matcher) > 0,
+    )
 
 
 def hard_rule_reason(
