@@ -275,6 +275,16 @@ def _build_matcher(args: argparse.Namespace, experts: list[ExpertDoc]) -> Matche
 # -- commands ----------------------------------------------------------------------------------
 
 
+def _write_lines(output: Path | None, lines: list[str]) -> None:
+    """Lines to stdout, or to ``output`` atomically (nothing is left behind on failure)."""
+    if output is None:
+        sys.stdout.write("".join(line + "\n" for line in lines))
+        return
+    with atomic_writer(output) as out:
+        for line in lines:
+            out.write(line + "\n")
+
+
 def cmd_rank(args: argparse.Namespace) -> int:
     """``expertmatch rank``: one JSON line per case, best expert first."""
     if args.top_k < 0:
@@ -287,12 +297,7 @@ def cmd_rank(args: argparse.Namespace) -> int:
     if any(r.degraded for r in results) and experts:
         print("expertmatch: ranking without the dense channel (no model)", file=sys.stderr)
     lines = [json.dumps(r.to_dict(explain=args.explain), ensure_ascii=False) for r in results]
-    if args.output is None:
-        sys.stdout.write("".join(line + "\n" for line in lines))
-    else:
-        with atomic_writer(args.output) as out:
-            for line in lines:
-                out.write(line + "\n")
+    _write_lines(args.output, lines)
     return 0
 
 
@@ -417,11 +422,7 @@ def cmd_team(args: argparse.Namespace) -> int:
         exclusions=exclusions,
     )
     payload = json.dumps({"case_id": case.id, **team.to_dict()}, ensure_ascii=False, indent=2)
-    if args.output is None:
-        sys.stdout.write(payload + "\n")
-    else:
-        with atomic_writer(args.output) as out:
-            out.write(payload + "\n")
+    _write_lines(args.output, [payload])
     return 0
 
 
@@ -430,12 +431,7 @@ def cmd_read(args: argparse.Namespace) -> int:
     cases = read_jsonl(args.cases, case_from_dict, unique_id=lambda c: c.id)
     reader = _reader(args)
     lines = [json.dumps(reader.read_case(c).to_dict(c.id), ensure_ascii=False) for c in cases]
-    if args.output is None:
-        sys.stdout.write("".join(line + "\n" for line in lines))
-    else:
-        with atomic_writer(args.output) as out:
-            for line in lines:
-                out.write(line + "\n")
+    _write_lines(args.output, lines)
     return 0
 
 

@@ -209,7 +209,6 @@ def compute_batch(job: Job, _items: list[Any]) -> None:
         firm_limit=firm_limit,
         exclusions=inputs.exclusions,
     )
-    columns = {e.id: j for j, e in enumerate(inputs.experts)}
     for position, (case, row) in enumerate(zip(cases, result.cases, strict=True)):
         fits = inputs.fits[position]
         order = np.argsort(-np.nan_to_num(fits, nan=-1.0), kind="stable")[:CANDIDATES_KEPT]
@@ -230,7 +229,7 @@ def compute_batch(job: Job, _items: list[Any]) -> None:
                     case_version=case.version,
                     expert_id=matching.profile_id(chosen[0]) if chosen else None,
                     fit=chosen[1] if chosen else None,
-                    reason=_reason(row.shortfall, columns)
+                    reason=_reason(row.shortfall)
                     if slot == len(row.experts) or (slot == 0 and chosen and row.shortfall)
                     else None,
                     candidates=candidates,
@@ -242,7 +241,7 @@ def compute_batch(job: Job, _items: list[Any]) -> None:
     _ready(plan, job)
 
 
-def _reason(shortfall: Any, _columns: dict) -> dict[str, Any] | None:
+def _reason(shortfall: Any) -> dict[str, Any] | None:
     """A shortfall with profile and case ids (ints) instead of the engine's string ids."""
     if shortfall is None:
         return None
